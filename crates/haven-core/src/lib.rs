@@ -1,0 +1,25 @@
+//! Haven's domain: the types, validation and rules that every other crate relies on.
+//!
+//! This crate is pure: no I/O, no async, no SQL, no clock. Values are parsed once at the edge
+//! (`Username::parse`, `Role::parse`, ...) so an invalid value cannot exist past it.
+
+pub mod error;
+pub mod ids;
+pub mod locale;
+pub mod nav;
+pub mod org;
+pub mod password;
+pub mod role;
+pub mod session;
+pub mod settings;
+pub mod user;
+
+pub use error::ValidationError;
+pub use ids::{OrgId, SessionId, UserId};
+pub use locale::Locale;
+pub use org::{OrgKind, OrgName};
+pub use password::{check_password_policy, Password};
+pub use role::{Role, Roles};
+pub use session::{SessionEnd, SessionPolicy};
+pub use settings::{SettingKey, Settings};
+pub use user::{DisplayName, Username};

@@ -1,0 +1,288 @@
+//! Login sessions, kept in the database so any instance behind a load balancer can check them.
+//!
+//! A session is identified by a random 256-bit token given to the client once (as a cookie or
+//! a bearer token). Only the token's SHA-256 is stored.
+
+use crate::clock::{new_id, now};
+use crate::users::{roles_of, User, UserRow, USER_COLUMNS};
+use crate::{on_pool, Db, StoreError};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use haven_core::{SessionId, SessionPolicy, UserId};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+/// Browser sessions use a cookie; API sessions a bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Browser,
+    Api,
+}
+
+impl SessionKind {
+    const fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Browser => "browser",
+            SessionKind::Api => "api",
+        }
+    }
+}
+
+/// The secret a client presents. Redacted in `Debug`; wiped on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(Zeroizing<String>);
+
+impl SessionToken {
+    fn generate() -> SessionToken {
+        let bytes: [u8; 32] = rand::random();
+        SessionToken(Zeroizing::new(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// Wraps a token a client sent. Anything not shaped like a token is refused without a
+    /// database look-up.
+    pub fn from_client(raw: &str) -> Option<SessionToken> {
+        let raw = raw.trim();
+        (raw.len() == 43
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then(|| SessionToken(Zeroizing::new(raw.to_owned())))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn digest(&self) -> Vec<u8> {
+        Sha256::digest(self.0.as_bytes()).to_vec()
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(***)")
+    }
+}
+
+/// What is known about a session, for the session list and for the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub kind: SessionKind,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub client_addr: Option<String>,
+}
+
+/// Where a login came from, kept with the session so a user can recognise her sessions.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Starts a session for a user who has just proven who she is.
+#[tracing::instrument(skip_all, fields(user = %user, kind = kind.as_str()))]
+pub async fn start(
+    db: &Db,
+    user: UserId,
+    kind: SessionKind,
+    policy: &SessionPolicy,
+    client: &ClientInfo,
+) -> Result<(SessionToken, Session), StoreError> {
+    let token = SessionToken::generate();
+    let id = new_id();
+    let at = now();
+    let expires_at = policy.expires_at(at);
+    let user_agent = client
+        .user_agent
+        .as_deref()
+        .map(|ua| ua.chars().take(300).collect::<String>());
+    on_pool!(db, pool => sqlx::query(
+        "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, client_addr, user_agent)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(token.digest())
+    .bind(user.as_uuid())
+    .bind(kind.as_str())
+    .bind(at)
+    .bind(expires_at)
+    .bind(client.addr.as_deref())
+    .bind(user_agent)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok((
+        token,
+        Session {
+            id: SessionId::from_uuid(id),
+            kind,
+            created_at: at,
+            last_seen_at: at,
+            expires_at,
+            client_addr: client.addr.clone(),
+        },
+    ))
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    session_id: Uuid,
+    session_kind: String,
+    session_created_at: DateTime<Utc>,
+    session_last_seen_at: DateTime<Utc>,
+    session_expires_at: DateTime<Utc>,
+    session_revoked_at: Option<DateTime<Utc>>,
+    session_client_addr: Option<String>,
+}
+
+/// Session columns, prefixed so they can sit beside the user's in one row.
+const SESSION_COLUMNS: &str = "s.id AS session_id, s.kind AS session_kind, \
+     s.created_at AS session_created_at, s.last_seen_at AS session_last_seen_at, \
+     s.expires_at AS session_expires_at, s.revoked_at AS session_revoked_at, \
+     s.client_addr AS session_client_addr";
+
+impl SessionRow {
+    fn into_session(self) -> Session {
+        Session {
+            id: SessionId::from_uuid(self.session_id),
+            kind: if self.session_kind == "api" {
+                SessionKind::Api
+            } else {
+                SessionKind::Browser
+            },
+            created_at: self.session_created_at,
+            last_seen_at: self.session_last_seen_at,
+            expires_at: self.session_expires_at,
+            client_addr: self.session_client_addr,
+        }
+    }
+}
+
+/// Activity within this window does not rewrite `last_seen_at`, sparing a write per request.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// Resolves a presented token to its user, if the session is valid under `policy` and the
+/// account is enabled. Refreshes the idle clock.
+pub async fn resolve(
+    db: &Db,
+    token: &SessionToken,
+    policy: &SessionPolicy,
+) -> Result<Option<(User, Session)>, StoreError> {
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS}, {USER_COLUMNS}
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN organisations o ON o.id = u.org_id
+         WHERE s.token_hash = $1"
+    );
+    let digest = token.digest();
+    let found: Option<(SessionRow, UserRow)> = on_pool!(db, pool => {
+        let row = sqlx::query(&sql).bind(&digest).fetch_optional(pool).await?;
+        match row {
+            Some(row) => {
+                use sqlx::FromRow;
+                Some((SessionRow::from_row(&row)?, UserRow::from_row(&row)?))
+            }
+            None => None,
+        }
+    });
+    let Some((session, user)) = found else {
+        return Ok(None);
+    };
+    let at = now();
+    let absolute_end = session
+        .session_expires_at
+        .min(policy.expires_at(session.session_created_at));
+    if policy
+        .check(
+            session.session_created_at,
+            session.session_last_seen_at,
+            session.session_revoked_at.is_some(),
+            at,
+        )
+        .is_err()
+        || at >= absolute_end
+    {
+        return Ok(None);
+    }
+    let roles = roles_of(db, user.id).await?;
+    let user = user.into_user(roles)?;
+    if user.disabled {
+        return Ok(None);
+    }
+    if at - session.session_last_seen_at >= TOUCH_EVERY {
+        on_pool!(db, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(session.session_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(Some((user, session.into_session())))
+}
+
+/// Ends one session (logout). Ending an unknown or already ended session is not an error.
+pub async fn revoke(db: &Db, token: &SessionToken) -> Result<(), StoreError> {
+    on_pool!(db, pool => sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(token.digest())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Ends every session of a user ("log out everywhere"); returns how many ended.
+pub async fn revoke_all(db: &Db, user: UserId) -> Result<u64, StoreError> {
+    let done = on_pool!(db, pool => sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(user.as_uuid())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done)
+}
+
+/// The user's sessions that are still open, newest first (at most 100).
+pub async fn list_open(db: &Db, user: UserId) -> Result<Vec<Session>, StoreError> {
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions s
+         WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+         ORDER BY s.created_at DESC LIMIT 100"
+    );
+    let rows: Vec<SessionRow> = on_pool!(db, pool => sqlx::query_as(&sql)
+    .bind(user.as_uuid())
+    .bind(now())
+    .fetch_all(pool)
+    .await?);
+    Ok(rows.into_iter().map(SessionRow::into_session).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_hidden() {
+        let a = SessionToken::generate();
+        let b = SessionToken::generate();
+        assert_ne!(a, b);
+        assert_eq!(a.expose().len(), 43);
+        assert_eq!(format!("{a:?}"), "SessionToken(***)");
+        assert!(SessionToken::from_client(a.expose()).is_some());
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused_before_any_lookup() {
+        assert!(SessionToken::from_client("short").is_none());
+        assert!(SessionToken::from_client(&"a'; DROP TABLE x;--".repeat(3)).is_none());
+    }
+}

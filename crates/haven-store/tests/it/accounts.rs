@@ -1,0 +1,277 @@
+use haven_core::{DisplayName, Locale, OrgKind, OrgName, Password, Roles, SessionPolicy, Username};
+use haven_store::sessions::{self, ClientInfo, SessionKind};
+use haven_store::testing::TestDb;
+use haven_store::users::{self, NewUser};
+use haven_store::{orgs, HashCost, PasswordHasher, StoreError};
+
+fn hasher() -> PasswordHasher {
+    PasswordHasher::new(HashCost::MINIMAL).unwrap()
+}
+
+async fn add_user(t: &TestDb, username: &str, roles: &str) -> haven_core::UserId {
+    let org = match orgs::own(&t.db).await.unwrap() {
+        Some(o) => o.id,
+        None => orgs::create(
+            &t.db,
+            &OrgName::parse("Field Office").unwrap(),
+            OrgKind::Own,
+        )
+        .await
+        .unwrap(),
+    };
+    users::create(
+        &t.db,
+        &hasher(),
+        &NewUser {
+            org_id: org,
+            username: Username::parse(username).unwrap(),
+            display_name: DisplayName::parse("Sophea Chan").unwrap(),
+            roles: Roles::parse_list(roles).unwrap(),
+            locale: Locale::Km,
+        },
+        &Password::new("lotus river morning"),
+    )
+    .await
+    .unwrap()
+}
+
+async fn login_accepts_only_the_right_password(t: TestDb) {
+    add_user(&t, "sophea", "aftercare,manager").await;
+    let user = users::authenticate(
+        &t.db,
+        &hasher(),
+        "Sophea",
+        &Password::new("lotus river morning"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(user.username.as_str(), "sophea");
+    assert_eq!(user.roles.to_string(), "aftercare,manager");
+    assert_eq!(user.locale, Locale::Km);
+    for (name, pw) in [
+        ("sophea", "lotus river evening"),
+        ("nobody", "lotus river morning"),
+        ("x", "y"),
+    ] {
+        let err = users::authenticate(&t.db, &hasher(), name, &Password::new(pw))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::BadCredentials), "{name}: {err:?}");
+    }
+}
+
+async fn disabled_accounts_cannot_log_in_and_lose_their_sessions(t: TestDb) {
+    let id = add_user(&t, "dara", "legal").await;
+    let (token, _) = sessions::start(
+        &t.db,
+        id,
+        SessionKind::Browser,
+        &SessionPolicy::default(),
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
+    assert!(sessions::resolve(&t.db, &token, &SessionPolicy::default())
+        .await
+        .unwrap()
+        .is_some());
+    users::set_disabled(&t.db, &Username::parse("dara").unwrap(), true)
+        .await
+        .unwrap();
+    assert!(sessions::resolve(&t.db, &token, &SessionPolicy::default())
+        .await
+        .unwrap()
+        .is_none());
+    let err = users::authenticate(
+        &t.db,
+        &hasher(),
+        "dara",
+        &Password::new("lotus river morning"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::BadCredentials));
+    users::set_disabled(&t.db, &Username::parse("dara").unwrap(), false)
+        .await
+        .unwrap();
+    assert!(users::authenticate(
+        &t.db,
+        &hasher(),
+        "dara",
+        &Password::new("lotus river morning")
+    )
+    .await
+    .is_ok());
+}
+
+async fn duplicate_usernames_are_a_conflict_and_write_nothing(t: TestDb) {
+    add_user(&t, "bopha", "manager").await;
+    let own = orgs::own(&t.db).await.unwrap().unwrap();
+    let err = users::create(
+        &t.db,
+        &hasher(),
+        &NewUser {
+            org_id: own.id,
+            username: Username::parse("BOPHA").unwrap(),
+            display_name: DisplayName::parse("Another").unwrap(),
+            roles: Roles::parse_list("admin").unwrap(),
+            locale: Locale::En,
+        },
+        &Password::new("lotus river morning"),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("already taken"), "{err}");
+    let all = users::list(&t.db, None, 50).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].roles.to_string(), "manager");
+}
+
+async fn weak_passwords_are_refused_before_writing(t: TestDb) {
+    add_user(&t, "rithy", "investigator").await;
+    let err = users::set_password(
+        &t.db,
+        &hasher(),
+        &Username::parse("rithy").unwrap(),
+        &Password::new("password1234"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(users::authenticate(
+        &t.db,
+        &hasher(),
+        "rithy",
+        &Password::new("lotus river morning")
+    )
+    .await
+    .is_ok());
+}
+
+async fn password_reset_ends_sessions(t: TestDb) {
+    let id = add_user(&t, "lan", "aftercare").await;
+    let policy = SessionPolicy::default();
+    let (token, _) = sessions::start(&t.db, id, SessionKind::Api, &policy, &ClientInfo::default())
+        .await
+        .unwrap();
+    users::set_password(
+        &t.db,
+        &hasher(),
+        &Username::parse("lan").unwrap(),
+        &Password::new("new moon over the river"),
+    )
+    .await
+    .unwrap();
+    assert!(sessions::resolve(&t.db, &token, &policy)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(users::authenticate(
+        &t.db,
+        &hasher(),
+        "lan",
+        &Password::new("new moon over the river")
+    )
+    .await
+    .is_ok());
+}
+
+async fn logout_and_logout_everywhere(t: TestDb) {
+    let id = add_user(&t, "kimheng", "partner").await;
+    let policy = SessionPolicy::default();
+    let client = ClientInfo {
+        addr: Some("127.0.0.1".into()),
+        user_agent: Some("phone".into()),
+    };
+    let (a, _) = sessions::start(&t.db, id, SessionKind::Browser, &policy, &client)
+        .await
+        .unwrap();
+    let (b, _) = sessions::start(&t.db, id, SessionKind::Browser, &policy, &client)
+        .await
+        .unwrap();
+    let (c, _) = sessions::start(&t.db, id, SessionKind::Api, &policy, &client)
+        .await
+        .unwrap();
+    assert_eq!(sessions::list_open(&t.db, id).await.unwrap().len(), 3);
+    sessions::revoke(&t.db, &a).await.unwrap();
+    assert!(sessions::resolve(&t.db, &a, &policy)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(sessions::resolve(&t.db, &b, &policy)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(sessions::revoke_all(&t.db, id).await.unwrap(), 2);
+    assert!(sessions::resolve(&t.db, &b, &policy)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(sessions::resolve(&t.db, &c, &policy)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn a_shortened_absolute_limit_ends_existing_sessions(t: TestDb) {
+    let id = add_user(&t, "sreyleak", "auditor").await;
+    let (token, _) = sessions::start(
+        &t.db,
+        id,
+        SessionKind::Browser,
+        &SessionPolicy::default(),
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
+    let zero = SessionPolicy {
+        idle: chrono::Duration::minutes(30),
+        absolute: chrono::Duration::zero(),
+    };
+    assert!(sessions::resolve(&t.db, &token, &zero)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn user_list_pages_by_cursor(t: TestDb) {
+    for name in ["anna", "bora", "chan", "dara", "eng"] {
+        add_user(&t, name, "aftercare").await;
+    }
+    let first = users::list(&t.db, None, 2).await.unwrap();
+    let names: Vec<_> = first.iter().map(|u| u.username.to_string()).collect();
+    assert_eq!(names, ["anna", "bora"]);
+    let second = users::list(&t.db, Some("bora"), 2).await.unwrap();
+    let names: Vec<_> = second.iter().map(|u| u.username.to_string()).collect();
+    assert_eq!(names, ["chan", "dara"]);
+    assert!(second.iter().all(|u| u.roles.to_string() == "aftercare"));
+}
+
+async fn settings_are_validated_and_applied(t: TestDb) {
+    use haven_core::SettingKey;
+    haven_store::settings::set(&t.db, SettingKey::SessionIdleMinutes, "15")
+        .await
+        .unwrap();
+    haven_store::settings::set(&t.db, SettingKey::SessionIdleMinutes, "20")
+        .await
+        .unwrap();
+    let err = haven_store::settings::set(&t.db, SettingKey::SessionAbsoluteHours, "0")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("between 1 and 168"), "{err}");
+    let s = haven_store::settings::load(&t.db).await.unwrap();
+    assert_eq!(s.session.idle, chrono::Duration::minutes(20));
+    assert_eq!(s.session.absolute, SessionPolicy::default().absolute);
+}
+
+haven_store::test_both_backends!(
+    login_accepts_only_the_right_password,
+    disabled_accounts_cannot_log_in_and_lose_their_sessions,
+    duplicate_usernames_are_a_conflict_and_write_nothing,
+    weak_passwords_are_refused_before_writing,
+    password_reset_ends_sessions,
+    logout_and_logout_everywhere,
+    a_shortened_absolute_limit_ends_existing_sessions,
+    user_list_pages_by_cursor,
+    settings_are_validated_and_applied,
+);
