@@ -92,7 +92,7 @@ impl Db {
                     if !path.exists() {
                         if !options.create_if_missing {
                             return Err(StoreError::Config(format!(
-                                "the SQLite database {} does not exist; run `haven migrate --create` to create it, or check --database-url",
+                                "the SQLite database {} does not exist; run `haven migrate` to create it, or check --database-url",
                                 path.display()
                             )));
                         }

@@ -1,1 +1,58 @@
+//! Haven's HTTP layer: the JSON API under `/api/v1`, the server-rendered HTML UI, sessions,
+//! CSRF, security headers and translations.
 
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod request_id;
+pub mod security_headers;
+pub mod state;
+
+pub use state::{AppState, WebConfig};
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::Router;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// The whole application: API, pages, and the layers every request passes through.
+pub fn app(state: AppState) -> Router {
+    let config = state.config.clone();
+    Router::new()
+        .merge(api::router())
+        .merge(pages::router())
+        .fallback(pages::fallback)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            config.behind_tls,
+            security_headers::middleware,
+        ))
+        .layer(axum::middleware::from_fn(request_id::middleware))
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish
+/// and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

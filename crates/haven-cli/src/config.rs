@@ -1,0 +1,238 @@
+//! Configuration: flags over `HAVEN_*` environment variables over an optional TOML file over
+//! defaults. Unknown keys and bad values are refused with the key's name.
+
+use anyhow::{bail, Context, Result};
+use haven_store::DatabaseUrl;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./haven-data/haven.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The commented default configuration printed by `haven config default`.
+pub const DEFAULT_TOML: &str = r#"# Haven configuration. Every key is optional; flags and HAVEN_* environment variables
+# override what is written here.
+
+# Where the data lives. sqlite://PATH for one machine (the file must exist: create it with
+# `haven migrate`), or postgres://USER:PASSWORD@HOST:5432/DATABASE for larger teams.
+# Env: HAVEN_DATABASE_URL (or HAVEN_DATABASE_URL_FILE to read it from a file).
+database_url = "sqlite://./haven-data/haven.db"
+
+# Address and port to listen on. Keep 127.0.0.1 behind a reverse proxy that terminates TLS.
+# Env: HAVEN_LISTEN
+listen = "127.0.0.1:8080"
+
+# Folder for Haven's files (the SQLite database by default, keys, exports).
+# Env: HAVEN_DATA_DIR
+data_dir = "./haven-data"
+
+# Set to true when users reach Haven over HTTPS: cookies become Secure and HSTS is sent.
+# Env: HAVEN_BEHIND_TLS
+behind_tls = false
+
+[database]
+# Connections kept in the pool. SQLite is capped at 16; PostgreSQL: about 2 x CPU cores of the
+# database server, divided among Haven instances.
+max_connections = 10
+
+[http]
+# Largest request body accepted, in bytes.
+body_limit_bytes = 1048576
+# Requests taking longer are answered 408 and abandoned.
+request_timeout_seconds = 30
+
+[log]
+# auto (pretty on a terminal, JSON otherwise), json or pretty.
+format = "auto"
+# error, warn, info, debug or trace; or a filter such as "info,haven_store=debug".
+# Env: HAVEN_LOG
+level = "info"
+"#;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub behind_tls: Option<bool>,
+    #[serde(default)]
+    pub database: DatabaseSection,
+    #[serde(default)]
+    pub http: HttpSection,
+    #[serde(default)]
+    pub log: LogSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    pub max_connections: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    pub body_limit_bytes: Option<usize>,
+    pub request_timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    pub format: Option<LogFormat>,
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Auto,
+    Json,
+    Pretty,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?;
+        let config: FileConfig = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message().trim()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every value that can be checked without connecting anywhere.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(url) = &self.database_url {
+            DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("database_url: {e}"))?;
+        }
+        if let Some(listen) = &self.listen {
+            parse_listen(listen).context("listen")?;
+        }
+        if let Some(n) = self.database.max_connections {
+            if !(1..=1000).contains(&n) {
+                bail!("database.max_connections must be between 1 and 1000, not {n}");
+            }
+        }
+        if let Some(n) = self.http.body_limit_bytes {
+            if !(1024..=1024 * 1024 * 1024).contains(&n) {
+                bail!("http.body_limit_bytes must be between 1024 and 1073741824, not {n}");
+            }
+        }
+        if let Some(n) = self.http.request_timeout_seconds {
+            if !(1..=3600).contains(&n) {
+                bail!("http.request_timeout_seconds must be between 1 and 3600, not {n}");
+            }
+        }
+        if let Some(level) = &self.log.level {
+            tracing_subscriber::EnvFilter::try_new(level)
+                .map_err(|e| anyhow::anyhow!("log.level '{level}' is not a valid filter: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn parse_listen(value: &str) -> Result<SocketAddr> {
+    value.trim().parse().map_err(|_| {
+        anyhow::anyhow!("'{value}' is not an address and port such as 127.0.0.1:8080 or [::1]:8080")
+    })
+}
+
+/// The database URL in force: flag or env, else `HAVEN_DATABASE_URL_FILE`, else the file,
+/// else a SQLite file in the data folder.
+pub fn database_url(
+    flag: Option<&str>,
+    file: &FileConfig,
+    data_dir: Option<&Path>,
+) -> Result<DatabaseUrl> {
+    let from_secret_file = match std::env::var_os("HAVEN_DATABASE_URL_FILE") {
+        Some(path) if flag.is_none() => Some(
+            std::fs::read_to_string(&path)
+                .with_context(|| {
+                    format!(
+                        "cannot read HAVEN_DATABASE_URL_FILE {}",
+                        Path::new(&path).display()
+                    )
+                })?
+                .trim()
+                .to_owned(),
+        ),
+        _ => None,
+    };
+    let raw = flag
+        .map(str::to_owned)
+        .or(from_secret_file)
+        .or_else(|| file.database_url.clone())
+        .or_else(|| data_dir.map(|d| format!("sqlite://{}", d.join("haven.db").display())))
+        .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    DatabaseUrl::parse(&raw).map_err(|e| anyhow::anyhow!("--database-url: {e}"))
+}
+
+/// HTTP settings from the file, with defaults.
+pub fn web_config(file: &FileConfig, behind_tls_flag: bool) -> haven_web::WebConfig {
+    let defaults = haven_web::WebConfig::default();
+    haven_web::WebConfig {
+        behind_tls: behind_tls_flag || file.behind_tls.unwrap_or(false),
+        body_limit: file.http.body_limit_bytes.unwrap_or(defaults.body_limit),
+        request_timeout: file
+            .http
+            .request_timeout_seconds
+            .map(Duration::from_secs)
+            .unwrap_or(defaults.request_timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_default_config_is_valid() {
+        let config: FileConfig = toml::from_str(DEFAULT_TOML).unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.listen.as_deref(), Some(DEFAULT_LISTEN));
+        assert_eq!(config.database_url.as_deref(), Some(DEFAULT_DATABASE_URL));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = toml::from_str::<FileConfig>("listn = \"x\"").unwrap_err();
+        assert!(err.to_string().contains("listn"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named_with_what_is_accepted() {
+        let config: FileConfig = toml::from_str("[http]\nrequest_timeout_seconds = 0").unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("http.request_timeout_seconds must be between 1 and 3600"),
+            "{err}"
+        );
+        let config: FileConfig = toml::from_str("listen = \"localhost\"").unwrap();
+        let err = format!("{:#}", config.validate().unwrap_err());
+        assert!(
+            err.contains("listen") && err.contains("127.0.0.1:8080"),
+            "{err}"
+        );
+        let err = toml::from_str::<FileConfig>("[log]\nformat = \"xml\"").unwrap_err();
+        assert!(
+            err.to_string().contains("auto") && err.to_string().contains("json"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_the_data_dir() {
+        let file: FileConfig = toml::from_str("database_url = \"sqlite://file.db\"").unwrap();
+        let url = database_url(Some("sqlite://flag.db"), &file, None).unwrap();
+        assert_eq!(url.expose(), "sqlite://flag.db");
+        let url = database_url(None, &file, Some(Path::new("/data"))).unwrap();
+        assert_eq!(url.expose(), "sqlite://file.db");
+        let url = database_url(None, &FileConfig::default(), Some(Path::new("/data"))).unwrap();
+        assert_eq!(url.expose(), "sqlite:///data/haven.db");
+    }
+}

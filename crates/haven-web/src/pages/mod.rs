@@ -1,0 +1,257 @@
+//! The server-rendered HTML UI: a shell (layout, navigation per role, language switcher) and
+//! its pages. Templates are askama, checked at compile time.
+
+pub mod assets;
+pub mod home;
+pub mod login;
+pub mod sections;
+
+use crate::auth::{csrf_token, locale_for, LANG_COOKIE};
+use crate::error::ApiError;
+use crate::i18n::Translator;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use haven_core::nav::{sections_for, Section};
+use haven_core::Locale;
+use haven_store::users::User;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/lang", post(switch_language))
+        .route("/partners", get(sections::organisations))
+        .route("/users", get(sections::users))
+        .route("/investigations", get(sections::not_ready))
+        .route("/interventions", get(sections::not_ready))
+        .route("/survivors", get(sections::not_ready))
+        .route("/referrals", get(sections::not_ready))
+        .route("/legal", get(sections::not_ready))
+        .route("/reports", get(sections::not_ready))
+        .route("/audit", get(sections::not_ready))
+        .route("/assets/{file}", get(assets::serve))
+}
+
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    pub path: &'static str,
+    pub label: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LanguageOption {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub selected: bool,
+}
+
+/// What the layout needs on every page.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    pub t: Translator,
+    pub user_name: Option<String>,
+    pub nav: Vec<NavLink>,
+    pub csrf: String,
+    pub path: String,
+    pub languages: Vec<LanguageOption>,
+}
+
+impl Shell {
+    pub fn new(locale: Locale, user: Option<&User>, csrf: String, path: &str) -> Shell {
+        let t = Translator::new(locale);
+        let nav = user
+            .map(|u| {
+                sections_for(&u.roles)
+                    .into_iter()
+                    .map(|s| NavLink {
+                        path: s.path(),
+                        label: t.get(s.label_key()),
+                        current: s.path() == path,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Shell {
+            languages: Locale::ALL
+                .into_iter()
+                .map(|l| LanguageOption {
+                    code: l.code(),
+                    name: l.native_name(),
+                    selected: l == locale,
+                })
+                .collect(),
+            t,
+            user_name: user.map(|u| u.display_name.clone()),
+            nav,
+            csrf,
+            path: path.to_owned(),
+        }
+    }
+}
+
+/// Renders a template; a rendering failure is logged and becomes a plain 500.
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "template rendering failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Haven could not show this page.",
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub shell: Shell,
+    pub heading: String,
+    pub message: String,
+}
+
+/// An error as a page in the user's language, with the request ID to quote.
+pub fn error_page(locale: Locale, err: ApiError) -> Response {
+    let shell = Shell::new(locale, None, String::new(), "/");
+    let (heading, message) = if err.status == StatusCode::NOT_FOUND {
+        (
+            shell.t.get("error-not-found-title"),
+            shell.t.get("error-not-found"),
+        )
+    } else {
+        (
+            shell.t.get("error-generic-title"),
+            shell
+                .t
+                .with("error-generic", "request", &crate::request_id::current()),
+        )
+    };
+    let status = err.status;
+    (
+        status,
+        render(&MessagePage {
+            shell,
+            heading,
+            message,
+        }),
+    )
+        .into_response()
+}
+
+/// The page shown for a section the user may not open, or a path that does not exist. Both
+/// look the same, so the answer does not reveal what exists.
+pub fn not_found_page(
+    locale: Locale,
+    user: Option<&User>,
+    jar: CookieJar,
+    state: &AppState,
+) -> Response {
+    let (jar, csrf) = csrf_token(jar, state);
+    let shell = Shell::new(locale, user, csrf, "");
+    let page = MessagePage {
+        heading: shell.t.get("error-not-found-title"),
+        message: shell.t.get("error-not-found"),
+        shell,
+    };
+    (StatusCode::NOT_FOUND, jar, render(&page)).into_response()
+}
+
+/// Unknown paths: JSON under `/api`, a page elsewhere.
+pub async fn fallback(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::not_found("this API route").into_response();
+    }
+    not_found_page(locale_for(&headers, None), None, jar, &state)
+}
+
+/// Whether a user may open a section.
+pub fn may_open(user: &User, section: Section) -> bool {
+    sections_for(&user.roles).contains(&section)
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    lang: String,
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only paths inside Haven are followed after a form, never another site.
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// Switches the interface language; remembered in a cookie and, when signed in, on the
+/// account so it follows the user to other devices.
+async fn switch_language(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<LanguageForm>,
+) -> Response {
+    if !crate::auth::csrf_ok(&jar, &form.csrf) {
+        return login::expired_form(&state, &headers, jar);
+    }
+    let Some(locale) = Locale::parse(&form.lang) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Unknown language: choose en, km or vi.",
+        )
+            .into_response();
+    };
+    if let Some(token) = jar
+        .get(crate::auth::SESSION_COOKIE)
+        .and_then(|c| haven_store::sessions::SessionToken::from_client(c.value()))
+    {
+        if let Ok(settings) = state.settings().await {
+            if let Ok(Some((user, _))) =
+                haven_store::sessions::resolve(&state.db, &token, &settings.session).await
+            {
+                if let Err(err) = haven_store::users::set_locale(&state.db, user.id, locale).await {
+                    tracing::warn!(error = %err, "could not save the language on the account");
+                }
+            }
+        }
+    }
+    let jar = jar.add(crate::auth::cookie(
+        LANG_COOKIE,
+        locale.code().to_owned(),
+        &state,
+    ));
+    (jar, Redirect::to(safe_next(&form.next))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next("/partners"), "/partners");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+}

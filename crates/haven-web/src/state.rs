@@ -1,0 +1,72 @@
+//! What every request handler can reach: the database, the password hasher, settings.
+
+use haven_core::Settings;
+use haven_store::{Db, PasswordHasher, StoreError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+
+/// Web-layer configuration, decided by the CLI from flags, environment and config file.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Set when Haven is reached over HTTPS (directly or through a proxy): cookies become
+    /// `Secure` and HSTS is sent.
+    pub behind_tls: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// A request taking longer than this is answered 408 and abandoned.
+    pub request_timeout: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            behind_tls: false,
+            body_limit: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Shared, cheaply cloned application state. Holds no per-user state: sessions live in the
+/// database, so any number of instances can serve the same users.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub hasher: PasswordHasher,
+    pub config: Arc<WebConfig>,
+    settings: Arc<RwLock<(Instant, Settings)>>,
+}
+
+/// Settings are re-read at most this often, so a change made on one instance reaches the
+/// others within this time.
+const SETTINGS_TTL: Duration = Duration::from_secs(30);
+
+impl AppState {
+    pub async fn new(
+        db: Db,
+        hasher: PasswordHasher,
+        config: WebConfig,
+    ) -> Result<AppState, StoreError> {
+        let settings = haven_store::settings::load(&db).await?;
+        Ok(AppState {
+            db,
+            hasher,
+            config: Arc::new(config),
+            settings: Arc::new(RwLock::new((Instant::now(), settings))),
+        })
+    }
+
+    /// The settings in force, refreshed from the database when stale.
+    pub async fn settings(&self) -> Result<Settings, StoreError> {
+        {
+            let cached = self.settings.read().await;
+            if cached.0.elapsed() < SETTINGS_TTL {
+                return Ok(cached.1);
+            }
+        }
+        let fresh = haven_store::settings::load(&self.db).await?;
+        *self.settings.write().await = (Instant::now(), fresh);
+        Ok(fresh)
+    }
+}
