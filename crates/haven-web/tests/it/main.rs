@@ -1,0 +1,7 @@
+//! HTTP and browser tests: the real app on a random port, a fresh database per test, run on
+//! SQLite and (when configured) PostgreSQL.
+
+mod api;
+mod browser;
+mod pages;
+mod support;

@@ -1,0 +1,141 @@
+use haven_core::Password;
+use haven_store::testing::TestDb;
+use haven_store::{HashCost, PasswordHasher};
+use haven_web::{AppState, WebConfig};
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const DEMO_PASSWORD: &str = "demo passphrase 2026";
+
+/// Every demo login, as (username, roles).
+pub const DEMO_USERS: [&str; 9] = [
+    "admin",
+    "investigator",
+    "aftercare",
+    "aftercare2",
+    "legal",
+    "manager",
+    "auditor",
+    "partner-worldhope",
+    "partner-hagar",
+];
+
+/// The application serving on a random loopback port, over a fresh demo database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDb) -> TestApp {
+        // Real Argon2id at its lowest cost: these suites sign in hundreds of times.
+        let hasher = PasswordHasher::new(HashCost::MINIMAL).unwrap();
+        haven_store::demo::seed(&db.db, &hasher, &Password::new(DEMO_PASSWORD))
+            .await
+            .unwrap();
+        let state = AppState::new(db.db.clone(), hasher, WebConfig::default())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel();
+        let server = tokio::spawn(haven_web::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            addr,
+            db,
+            shutdown: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A client that keeps cookies and does not follow redirects (tests look at them).
+    pub fn browser_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::new()
+    }
+
+    /// Signs in through the API and returns the bearer token.
+    pub async fn token(&self, username: &str) -> String {
+        let response = self
+            .client()
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": DEMO_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "login as {username}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Stops accepting and waits for requests in flight to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Signs in through the login form like a browser: fetches the form for its CSRF token,
+/// posts it, and returns the client holding the session cookie.
+pub async fn browser_login(app: &TestApp, username: &str) -> reqwest::Client {
+    let client = app.browser_client();
+    let csrf = csrf_from(
+        &client
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", DEMO_PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "form login as {username}");
+    assert_eq!(response.headers()["location"], "/");
+    client
+}
+
+/// The CSRF token embedded in a page's forms.
+pub fn csrf_from(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
