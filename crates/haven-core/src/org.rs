@@ -41,7 +41,7 @@ impl OrgName {
     pub fn parse(input: &str) -> Result<OrgName, ValidationError> {
         let name = input.trim();
         let len = name.chars().count();
-        if len < 2 || len > 120 {
+        if !(2..=120).contains(&len) {
             return Err(ValidationError::new(
                 "name",
                 "an organisation name must be 2 to 120 characters long",

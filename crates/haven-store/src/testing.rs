@@ -41,9 +41,16 @@ impl TestDb {
         }
     }
 
-    /// A migrated, empty PostgreSQL database of its own, or `None` (with a message) when no
-    /// server is configured outside CI.
+    /// A migrated PostgreSQL database of its own, or `None` (with a message) when no server
+    /// is configured outside CI.
     pub async fn postgres() -> Option<TestDb> {
+        let test = TestDb::postgres_empty().await?;
+        test.db.migrate().await.expect("migrate PostgreSQL");
+        Some(test)
+    }
+
+    /// Like [`TestDb::postgres`], but with no tables at all, to test migrating from nothing.
+    pub async fn postgres_empty() -> Option<TestDb> {
         let Ok(base) = std::env::var("HAVEN_TEST_POSTGRES_URL") else {
             if std::env::var_os("CI").is_some() {
                 panic!(
@@ -71,7 +78,6 @@ impl TestDb {
         let db = Db::connect(&url, &ConnectOptions::default())
             .await
             .expect("connect to the test database");
-        db.migrate().await.expect("migrate PostgreSQL");
         Some(TestDb {
             db,
             url,

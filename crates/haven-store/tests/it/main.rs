@@ -1,4 +1,6 @@
 //! Store tests, each run against SQLite and (when configured) PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod accounts;
 mod schema;

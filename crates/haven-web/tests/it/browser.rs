@@ -55,10 +55,13 @@ async fn start_driver() -> Option<(ChromeDriver, String)> {
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let url = format!("http://127.0.0.1:{port}");
+    let driver = ChromeDriver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
     for _ in 0..100 {
-        if reqwest::get(format!("{url}/status")).await.is_ok() {
-            return Some((ChromeDriver { child, url }, chromium));
+        if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
+            return Some((driver, chromium));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -1,6 +1,8 @@
 //! HTTP and browser tests: the real app on a random port, a fresh database per test, run on
 //! SQLite and (when configured) PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod api;
 mod browser;
 mod pages;
