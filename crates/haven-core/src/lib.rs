@@ -3,6 +3,7 @@
 //! This crate is pure: no I/O, no async, no SQL, no clock. Values are parsed once at the edge
 //! (`Username::parse`, `Role::parse`, ...) so an invalid value cannot exist past it.
 
+pub mod actor;
 pub mod error;
 pub mod ids;
 pub mod locale;
@@ -14,6 +15,7 @@ pub mod session;
 pub mod settings;
 pub mod user;
 
+pub use actor::{Actor, RequestContext};
 pub use error::ValidationError;
 pub use ids::{OrgId, SessionId, UserId};
 pub use locale::Locale;

@@ -77,28 +77,24 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         .iter()
         .map(|u| u.username)
         .collect();
-    println!();
-    println!("  Haven demo is running at http://{address}/");
-    println!(
-        "  Data folder: {}{}",
-        data_dir.display(),
-        if args.data_dir.is_none() {
-            " (removed when you stop)"
-        } else {
-            ""
-        }
-    );
-    println!("  Demo users:  {}", users.join(", "));
-    if chosen {
-        println!("  Password:    the value of HAVEN_DEMO_PASSWORD");
+    let password_line = if chosen {
+        "the value of HAVEN_DEMO_PASSWORD".to_owned()
     } else {
-        println!(
-            "  Password:    {} (the same for every demo user)",
-            password.expose()
-        );
+        format!("{} (the same for every demo user)", password.expose())
+    };
+    let banner = format!(
+        "\n  Haven demo is running at http://{address}/\n  Data folder: {}{}\n  Demo users:  {}\n  Password:    {password_line}\n  Press Ctrl-C to stop.\n\n",
+        data_dir.display(),
+        if args.data_dir.is_none() { " (removed when you stop)" } else { "" },
+        users.join(", "),
+    );
+    // Written once, errors ignored: a closed stdout must not stop the server.
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes());
+        let _ = out.flush();
     }
-    println!("  Press Ctrl-C to stop.");
-    println!();
 
     haven_web::serve(listener, state, super::shutdown_signal()).await?;
     db.close().await;

@@ -454,7 +454,8 @@ fn demo_serves_the_login_page_with_its_users() {
     let stdout = child.stdout.take().unwrap();
     let mut url = None;
     let mut printed = String::new();
-    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref().map_while(Result::ok) {
         printed.push_str(&line);
         printed.push('\n');
         if let Some(rest) = line.trim().strip_prefix("Haven demo is running at ") {
@@ -464,6 +465,7 @@ fn demo_serves_the_login_page_with_its_users() {
             break;
         }
     }
+    std::thread::spawn(move || for _ in lines {});
     let url = url.unwrap_or_else(|| panic!("no URL printed: {printed}"));
     assert!(
         printed.contains("partner-worldhope") && printed.contains("auditor"),
