@@ -10,9 +10,11 @@ pub mod locale;
 pub mod nav;
 pub mod org;
 pub mod password;
+pub mod policy;
 pub mod role;
 pub mod session;
 pub mod settings;
+pub mod survivor;
 pub mod user;
 
 pub use actor::{Actor, RequestContext};
@@ -24,4 +26,5 @@ pub use password::{check_password_policy, Password};
 pub use role::{Role, Roles};
 pub use session::{SessionEnd, SessionPolicy};
 pub use settings::{SettingKey, Settings};
+pub use survivor::{FieldClass, Reference, SurvivorField};
 pub use user::{DisplayName, Username};
