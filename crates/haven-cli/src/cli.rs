@@ -42,6 +42,9 @@ pub enum Command {
     /// Print or check configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Create or rotate the key file that protects survivor records.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Measure Haven's own costs on this machine (password hashing, database round trips).
     Bench(BenchArgs),
 }
@@ -71,6 +74,10 @@ pub struct ServeArgs {
     /// Address and port to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "HAVEN_LISTEN", value_name = "ADDR:PORT")]
     pub listen: Option<String>,
+
+    /// The key file protecting survivor records [default: DATA_DIR/haven.key].
+    #[arg(long, env = "HAVEN_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 
     /// Users reach Haven over HTTPS (directly or through a proxy): secure cookies and HSTS.
     #[arg(long, env = "HAVEN_BEHIND_TLS")]
@@ -162,6 +169,35 @@ pub struct OrgAddArgs {
     /// own (the organisation running Haven; only one) or partner.
     #[arg(long, default_value = "partner", value_parser = ["own", "partner"])]
     pub kind: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a new key file (mode 0600). Back it up apart from the database: without it no
+    /// survivor record can be read.
+    Init(KeyFileArgs),
+    /// Re-wrap every survivor's data key under a new master key, without touching the data.
+    /// Run it while Haven is stopped; if interrupted, run it again and it carries on.
+    Rotate(KeysRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyFileArgs {
+    /// The key file [default: DATA_DIR/haven.key].
+    #[arg(long, env = "HAVEN_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Folder for Haven's files.
+    #[arg(long, env = "HAVEN_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysRotateArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The key file to rotate [default: DATA_DIR/haven.key].
+    #[arg(long, env = "HAVEN_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,10 @@ listen = "127.0.0.1:8080"
 # Env: HAVEN_DATA_DIR
 data_dir = "./haven-data"
 
+# The key file protecting survivor records (create it with `haven keys init`; mode 0600).
+# Back it up apart from the database. Env: HAVEN_KEY_FILE
+key_file = "./haven-data/haven.key"
+
 # Set to true when users reach Haven over HTTPS: cookies become Secure and HSTS is sent.
 # Env: HAVEN_BEHIND_TLS
 behind_tls = false
@@ -57,6 +61,7 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
     pub behind_tls: Option<bool>,
     #[serde(default)]
     pub database: DatabaseSection,
@@ -170,6 +175,17 @@ pub fn database_url(
         .or_else(|| data_dir.map(|d| format!("sqlite://{}", d.join("haven.db").display())))
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
     DatabaseUrl::parse(&raw).map_err(|e| anyhow::anyhow!("--database-url: {e}"))
+}
+
+/// The key file in force: flag or env, else the file's `key_file`, else `DATA_DIR/haven.key`.
+pub fn key_file(flag: Option<&Path>, file: &FileConfig, data_dir: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| file.key_file.clone())
+        .unwrap_or_else(|| {
+            data_dir
+                .unwrap_or(Path::new("./haven-data"))
+                .join("haven.key")
+        })
 }
 
 /// HTTP settings from the file, with defaults.

@@ -53,6 +53,10 @@ typed_id!(
     /// A login session (browser or API token).
     SessionId
 );
+typed_id!(
+    /// A survivor's record.
+    SurvivorId
+);
 
 #[cfg(test)]
 mod tests {

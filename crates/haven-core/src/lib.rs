@@ -19,7 +19,7 @@ pub mod user;
 
 pub use actor::{Actor, RequestContext};
 pub use error::ValidationError;
-pub use ids::{OrgId, SessionId, UserId};
+pub use ids::{OrgId, SessionId, SurvivorId, UserId};
 pub use locale::Locale;
 pub use org::{OrgKind, OrgName};
 pub use password::{check_password_policy, Password};

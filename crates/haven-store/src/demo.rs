@@ -2,9 +2,13 @@
 //! account per role. Real partner names appear only here, as demo data.
 
 use crate::orgs;
+use crate::survivors::{self, Audience};
 use crate::users::{self, NewUser};
-use crate::{Db, PasswordHasher, StoreError};
-use haven_core::{DisplayName, Locale, OrgKind, OrgName, Password, Roles, Username};
+use crate::{Db, Keyring, PasswordHasher, StoreError};
+use haven_core::{
+    DisplayName, FieldClass, Locale, OrgKind, OrgName, Password, Reference, RequestContext, Roles,
+    SurvivorField, Username,
+};
 
 /// The organisation that runs the demo instance.
 pub const OWN_ORGANISATION: &str = "Haven Demo Field Office";
@@ -141,6 +145,116 @@ pub async fn seed(db: &Db, hasher: &PasswordHasher, password: &Password) -> Resu
             locale: user.locale,
         };
         users::create_with_hash(db, &new, &hash).await?;
+    }
+    Ok(())
+}
+
+/// A demo survivor: reference, creator, fields, and consents (partner name or "legal").
+struct DemoSurvivor {
+    reference: &'static str,
+    created_by: &'static str,
+    fields: &'static [(SurvivorField, &'static str)],
+    shares: &'static [(&'static str, &'static [FieldClass])],
+}
+
+const SURVIVORS: [DemoSurvivor; 3] = [
+    DemoSurvivor {
+        reference: "PP-2026-001",
+        created_by: "aftercare",
+        fields: &[
+            (SurvivorField::Name, "Nguyễn Thị Hoa"),
+            (SurvivorField::DateOfBirth, "2012-05-03"),
+            (
+                SurvivorField::FamilyContact,
+                "Aunt in Châu Đốc (safe contact, speaks Vietnamese)",
+            ),
+            (
+                SurvivorField::MedicalNotes,
+                "Needs STI and HIV screening at the partner clinic.",
+            ),
+            (
+                SurvivorField::PsychosocialNotes,
+                "Frightened of police; calmer with a Vietnamese-speaking staff member.",
+            ),
+            (
+                SurvivorField::Statement,
+                "Brought from Vietnam by a neighbour who promised restaurant work.",
+            ),
+        ],
+        shares: &[
+            (
+                "World Hope International",
+                &[FieldClass::Identity, FieldClass::Contact],
+            ),
+            ("legal", &[FieldClass::Identity, FieldClass::LegalStatement]),
+        ],
+    },
+    DemoSurvivor {
+        reference: "PP-2026-002",
+        created_by: "aftercare2",
+        fields: &[
+            (SurvivorField::Name, "Srey Pov"),
+            (SurvivorField::Aliases, "Pov, Neang"),
+            (SurvivorField::DateOfBirth, "2010-01-15"),
+            (SurvivorField::Phone, "012 345 678"),
+            (
+                SurvivorField::PsychosocialNotes,
+                "Wants to go back to school.",
+            ),
+        ],
+        shares: &[("Hagar", &[FieldClass::Identity])],
+    },
+    DemoSurvivor {
+        reference: "PP-2026-003",
+        created_by: "manager",
+        fields: &[
+            (SurvivorField::Name, "Sreyneang Mao"),
+            (SurvivorField::DateOfBirth, "2009-09-09"),
+        ],
+        shares: &[],
+    },
+];
+
+/// Adds three demo survivors: one assigned to `aftercare` and shared with World Hope and the
+/// legal team, one assigned to `aftercare2` and shared with Hagar, one unassigned.
+#[tracing::instrument(skip_all)]
+pub async fn seed_survivors(db: &Db, keyring: &Keyring) -> Result<(), StoreError> {
+    let ctx = RequestContext::system("demo");
+    let all_orgs = orgs::list(db).await?;
+    for survivor in &SURVIVORS {
+        let creator = users::find_by_username(db, &Username::parse(survivor.created_by)?)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Internal(format!("demo user {} missing", survivor.created_by))
+            })?;
+        let fields: Vec<(SurvivorField, String)> = survivor
+            .fields
+            .iter()
+            .map(|(f, v)| (*f, (*v).to_owned()))
+            .collect();
+        let id = survivors::create(
+            db,
+            keyring,
+            &creator,
+            &ctx,
+            &Reference::parse(survivor.reference)?,
+            &fields,
+        )
+        .await?;
+        for (audience, classes) in survivor.shares {
+            let audience = if *audience == "legal" {
+                Audience::Legal
+            } else {
+                let org = all_orgs
+                    .iter()
+                    .find(|o| o.name == *audience)
+                    .ok_or_else(|| {
+                        StoreError::Internal(format!("demo partner {audience} missing"))
+                    })?;
+                Audience::Partner(org.id)
+            };
+            survivors::share(db, &creator, &ctx, id, audience, classes).await?;
+        }
     }
     Ok(())
 }

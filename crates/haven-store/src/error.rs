@@ -16,6 +16,9 @@ pub enum StoreError {
     /// The thing asked for does not exist (or the caller may not know it exists).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The caller may see the record but not do this; the message says why.
+    #[error("{0}")]
+    Forbidden(String),
     /// The write clashes with existing data (a taken username, say).
     #[error("{0}")]
     Conflict(String),

@@ -5,6 +5,7 @@
 //! Functions here are the only way the rest of Haven touches the database.
 
 pub mod clock;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod dialect;
@@ -14,11 +15,13 @@ pub mod password;
 pub mod sessions;
 pub mod settings;
 pub mod stats;
+pub mod survivors;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod url;
 pub mod users;
 
+pub use crypto::Keyring;
 pub use db::{ConnectOptions, Db, Tx};
 pub use error::StoreError;
 pub use password::{HashCost, PasswordHasher};

@@ -81,6 +81,9 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Invalid(v) => ApiError::bad_request(v.to_string()),
             StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Forbidden(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
             StoreError::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message)
             }

@@ -1,7 +1,7 @@
 //! What every request handler can reach: the database, the password hasher, settings.
 
 use haven_core::Settings;
-use haven_store::{Db, PasswordHasher, StoreError};
+use haven_store::{Db, Keyring, PasswordHasher, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
@@ -35,6 +35,7 @@ pub struct AppState {
     pub db: Db,
     pub hasher: PasswordHasher,
     pub config: Arc<WebConfig>,
+    keyring: Option<Arc<Keyring>>,
     settings: Arc<RwLock<(Instant, Settings)>>,
 }
 
@@ -53,7 +54,22 @@ impl AppState {
             db,
             hasher,
             config: Arc::new(config),
+            keyring: None,
             settings: Arc::new(RwLock::new((Instant::now(), settings))),
+        })
+    }
+
+    /// Adds the key file's keys; without them no survivor record can be read or written.
+    pub fn with_keyring(mut self, keyring: Keyring) -> AppState {
+        self.keyring = Some(Arc::new(keyring));
+        self
+    }
+
+    /// The keys for survivor records. `serve` and `demo` always load them; a missing keyring
+    /// is a start-up mistake, answered as an internal error.
+    pub fn keyring(&self) -> Result<&Keyring, StoreError> {
+        self.keyring.as_deref().ok_or_else(|| {
+            StoreError::Internal("Haven was started without its key file".to_owned())
         })
     }
 

@@ -43,6 +43,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("HAVEN_DEMO_PASSWORD is not acceptable: {}", e.message))?;
     }
 
+    let shutdown = super::shutdown_signal();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| {
@@ -63,15 +64,24 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     .await?;
     super::apply_migrations(&db).await?;
     let hasher = PasswordHasher::new(HashCost::STANDARD)?;
+    let key_file = data_dir.join("haven.key");
+    haven_store::Keyring::generate()
+        .write_new(&key_file)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let keyring = super::load_keyring(&db, &key_file).await?;
     haven_store::demo::seed(&db, &hasher, &password)
         .await
         .context("cannot fill the demo database")?;
+    haven_store::demo::seed_survivors(&db, &keyring)
+        .await
+        .context("cannot add the demo survivors")?;
     let state = AppState::new(
         db.clone(),
         hasher,
         config::web_config(&FileConfig::default(), false),
     )
-    .await?;
+    .await?
+    .with_keyring(keyring);
 
     let users: Vec<&str> = haven_store::demo::USERS
         .iter()
@@ -96,7 +106,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         let _ = out.flush();
     }
 
-    haven_web::serve(listener, state, super::shutdown_signal()).await?;
+    haven_web::serve(listener, state, shutdown).await?;
     db.close().await;
     Ok(())
 }

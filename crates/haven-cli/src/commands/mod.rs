@@ -3,11 +3,12 @@
 mod bench;
 mod config_cmd;
 mod demo;
+mod keys;
 mod org;
 mod serve;
 mod user;
 
-use crate::cli::{Cli, Command, DbArgs, OrgCommand, UserCommand};
+use crate::cli::{Cli, Command, DbArgs, KeysCommand, OrgCommand, UserCommand};
 use crate::config::{self, FileConfig, LogFormat};
 use anyhow::{Context, Result};
 use haven_store::{ConnectOptions, Db, StoreError};
@@ -43,6 +44,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             OrgCommand::Add(args) => org::add(args, file).await,
             OrgCommand::List(args) => org::list(args, file).await,
         },
+        Command::Keys(command) => match command {
+            KeysCommand::Init(args) => keys::init(args, file),
+            KeysCommand::Rotate(args) => keys::rotate(args, file).await,
+        },
         Command::Config(command) => config_cmd::run(command),
         Command::Bench(args) => bench::run(args).await,
     }
@@ -58,6 +63,8 @@ fn config_file_of(command: &Command) -> Option<std::path::PathBuf> {
         Command::User(UserCommand::ResetPassword(a)) => &a.db,
         Command::Org(OrgCommand::Add(a)) => &a.db,
         Command::Org(OrgCommand::List(a)) => a,
+        Command::Keys(KeysCommand::Rotate(a)) => &a.db,
+        Command::Keys(KeysCommand::Init(_)) => return None,
         Command::Demo(_) | Command::Config(_) | Command::Bench(_) => return None,
     };
     db.config.clone()
@@ -79,6 +86,14 @@ pub async fn open_db(args: &DbArgs, file: &FileConfig, create: bool) -> Result<D
         }
         other => anyhow::Error::new(other),
     })
+}
+
+/// Loads the key file and checks it against the database (key check values), so a wrong or
+/// unprotected key file stops start-up with a clear message.
+pub async fn load_keyring(db: &Db, path: &std::path::Path) -> Result<haven_store::Keyring> {
+    let keyring = haven_store::Keyring::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    haven_store::crypto::registry::verify_or_register(db, &keyring).await?;
+    Ok(keyring)
 }
 
 /// Applies pending migrations and says so in one log line.
@@ -103,33 +118,36 @@ async fn migrate(args: DbArgs, file: FileConfig) -> Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM, so the server can drain in-flight requests.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::warn!(error = %err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Resolves on Ctrl-C or SIGTERM, so the server can drain in-flight requests. The handlers are
+/// installed when this is called, not when the future is first polled, so a signal that
+/// arrives right after start-up is never lost to the default "terminate at once".
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let streams = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        match streams {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {},
+                    _ = terminate.recv() => {},
+                }
             }
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+            _ => {
+                tracing::warn!("cannot listen for SIGTERM; stopping on Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 /// Reads one line (a password) from standard input.

@@ -15,19 +15,24 @@ pub async fn run(args: ServeArgs, file: FileConfig) -> Result<()> {
     let listen = config::parse_listen(&listen).context("--listen")?;
     let db = super::open_db(&args.db, &file, false).await?;
     super::apply_migrations(&db).await?;
+    let data_dir = args.db.data_dir.as_deref().or(file.data_dir.as_deref());
+    let key_file = config::key_file(args.key_file.as_deref(), &file, data_dir);
+    let keyring = super::load_keyring(&db, &key_file).await?;
     let hasher = PasswordHasher::new(HashCost::STANDARD)?;
     let state = AppState::new(
         db.clone(),
         hasher,
         config::web_config(&file, args.behind_tls),
     )
-    .await?;
+    .await?
+    .with_keyring(keyring);
+    let shutdown = super::shutdown_signal();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (is another program using it?)"))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = db.backend().as_str(), "Haven is serving at http://{address}");
-    haven_web::serve(listener, state, super::shutdown_signal()).await?;
+    haven_web::serve(listener, state, shutdown).await?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

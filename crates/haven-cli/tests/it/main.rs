@@ -341,9 +341,30 @@ impl Drop for Server {
 }
 
 fn serve_and_stop_gracefully(database_url: &str) {
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("haven.key");
+    let key_file = key_file.to_str().unwrap();
     let out = haven(&["migrate", "--database-url", database_url]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("database schema is up to date"));
+    let out = haven(&[
+        "serve",
+        "--database-url",
+        database_url,
+        "--key-file",
+        key_file,
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "no key file, no start");
+    assert!(
+        text(&out.stderr).contains("haven keys init"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(haven(&["keys", "init", "--key-file", key_file])
+        .status
+        .success());
     assert!(haven(&[
         "org",
         "add",
@@ -385,6 +406,8 @@ fn serve_and_stop_gracefully(database_url: &str) {
         "serve",
         "--database-url",
         database_url,
+        "--key-file",
+        key_file,
         "--listen",
         "127.0.0.1:0",
     ]);
@@ -502,4 +525,54 @@ fn demo_serves_the_login_page_with_its_users() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("already holds a database"));
+}
+
+#[test]
+fn a_wrong_or_exposed_key_file_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let key = dir.path().join("haven.key");
+    let other = dir.path().join("other.key");
+    assert!(haven(&["migrate", "--data-dir", data]).status.success());
+    assert!(haven(&["keys", "init", "--data-dir", data])
+        .status
+        .success());
+    assert!(key.exists());
+    let again = haven(&["keys", "init", "--data-dir", data]);
+    assert_eq!(again.status.code(), Some(1), "never overwrites a key file");
+    // The first start binds the key file to the database.
+    let mut server = Server::start(&["serve", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+    assert!(server.terminate().success());
+    assert!(
+        haven(&["keys", "init", "--key-file", other.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let out = haven(&[
+        "serve",
+        "--data-dir",
+        data,
+        "--key-file",
+        other.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("key file belongs to another database"),
+        "{}",
+        text(&out.stderr)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = haven(&["serve", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("chmod 600"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
 }

@@ -5,9 +5,10 @@ pub mod directory;
 pub mod health;
 pub mod json;
 pub mod openapi;
+pub mod survivors;
 
 use crate::state::AppState;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 /// Every API route as (method, path); the OpenAPI document must describe exactly these
@@ -22,6 +23,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/organisations"),
     ("get", "/api/v1/users"),
     ("get", "/api/v1/openapi.json"),
+    ("get", "/api/v1/survivors"),
+    ("post", "/api/v1/survivors"),
+    ("get", "/api/v1/survivors/{id}"),
+    ("patch", "/api/v1/survivors/{id}"),
+    ("post", "/api/v1/survivors/{id}/break-glass"),
+    ("post", "/api/v1/survivors/{id}/erase"),
+    ("post", "/api/v1/survivors/{id}/shares"),
+    ("delete", "/api/v1/survivors/{id}/shares/{share_id}"),
+    ("put", "/api/v1/survivors/{id}/assignees"),
+    ("get", "/api/v1/break-glass"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -35,4 +46,24 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/organisations", get(directory::organisations))
         .route("/api/v1/users", get(directory::users))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .route(
+            "/api/v1/survivors",
+            get(survivors::list).post(survivors::create),
+        )
+        .route(
+            "/api/v1/survivors/{id}",
+            get(survivors::read).patch(survivors::update),
+        )
+        .route(
+            "/api/v1/survivors/{id}/break-glass",
+            post(survivors::break_glass),
+        )
+        .route("/api/v1/survivors/{id}/erase", post(survivors::erase))
+        .route("/api/v1/survivors/{id}/shares", post(survivors::share))
+        .route(
+            "/api/v1/survivors/{id}/shares/{share_id}",
+            delete(survivors::withdraw_share),
+        )
+        .route("/api/v1/survivors/{id}/assignees", put(survivors::reassign))
+        .route("/api/v1/break-glass", get(survivors::break_glass_log))
 }

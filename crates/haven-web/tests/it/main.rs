@@ -7,3 +7,4 @@ mod api;
 mod browser;
 mod pages;
 mod support;
+mod survivors;

@@ -1,6 +1,6 @@
 use haven_core::Password;
 use haven_store::testing::TestDb;
-use haven_store::{HashCost, PasswordHasher};
+use haven_store::{HashCost, Keyring, PasswordHasher};
 use haven_web::{AppState, WebConfig};
 use std::net::SocketAddr;
 use tokio::sync::oneshot;
@@ -36,9 +36,17 @@ impl TestApp {
         haven_store::demo::seed(&db.db, &hasher, &Password::new(DEMO_PASSWORD))
             .await
             .unwrap();
-        let state = AppState::new(db.db.clone(), hasher, WebConfig::default())
+        let keyring = Keyring::generate();
+        haven_store::crypto::registry::verify_or_register(&db.db, &keyring)
             .await
             .unwrap();
+        haven_store::demo::seed_survivors(&db.db, &keyring)
+            .await
+            .unwrap();
+        let state = AppState::new(db.db.clone(), hasher, WebConfig::default())
+            .await
+            .unwrap()
+            .with_keyring(keyring);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();

@@ -1,0 +1,792 @@
+//! Survivor records. The only functions that return survivor data: each takes the acting user
+//! and applies the access policy field by field, so a field the policy refuses is absent from
+//! the result (not blank), and a record the user may not see is "not found".
+//!
+//! Every field is encrypted with the survivor's own data key (see [`crate::crypto`]).
+
+use crate::clock::{new_id, now};
+use crate::crypto::{DataKey, Keyring, Sealed};
+use crate::error::conflict_on_unique;
+use crate::users::User;
+use crate::{on_pool, on_tx, Db, StoreError, Tx};
+use chrono::{DateTime, Utc};
+use haven_core::policy::{
+    decide, Action, Decision, Grant, RecordFacts, Subject, BREAK_GLASS_DURATION,
+};
+use haven_core::survivor::{normalise_name, normalise_phone};
+use haven_core::{
+    FieldClass, OrgId, Reference, RequestContext, SurvivorField, SurvivorId, UserId,
+    ValidationError,
+};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// What a user may see of a record: its reference always, and only the fields the policy
+/// allows her.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurvivorView {
+    pub id: SurvivorId,
+    pub reference: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub erased: bool,
+    /// Why the user may see the record.
+    pub access: Grant,
+    pub fields: BTreeMap<SurvivorField, String>,
+}
+
+/// A line of a list: never any field, only the reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurvivorSummary {
+    pub id: SurvivorId,
+    pub reference: String,
+    pub created_at: DateTime<Utc>,
+    pub erased: bool,
+}
+
+/// Who shares: a partner organisation, or the legal team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Partner(OrgId),
+    Legal,
+}
+
+/// The policy's view of the acting user.
+pub fn subject(user: &User) -> Subject<'_> {
+    Subject {
+        user: user.id,
+        org: user.org_id,
+        org_kind: user.org_kind,
+        roles: &user.roles,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SurvivorRow {
+    id: Uuid,
+    reference: String,
+    owner_org: Uuid,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    erased_at: Option<DateTime<Utc>>,
+}
+
+const SURVIVOR_COLUMNS: &str = "id, reference, owner_org, created_at, updated_at, erased_at";
+
+async fn row(db: &Db, id: Uuid) -> Result<Option<SurvivorRow>, StoreError> {
+    let sql = format!("SELECT {SURVIVOR_COLUMNS} FROM survivors WHERE id = $1");
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+}
+
+/// Assignment, consent and break-glass facts of one record, as the policy needs them.
+async fn facts(
+    db: &Db,
+    survivor: &SurvivorRow,
+    user: UserId,
+    at: DateTime<Utc>,
+) -> Result<RecordFacts, StoreError> {
+    let assignees: Vec<Uuid> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT user_id FROM survivor_assignments WHERE survivor_id = $1",
+    )
+    .bind(survivor.id)
+    .fetch_all(pool)
+    .await?);
+    let shares: Vec<(String, Option<Uuid>, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT audience, org_id, classes FROM survivor_shares
+         WHERE survivor_id = $1 AND withdrawn_at IS NULL",
+    )
+    .bind(survivor.id)
+    .fetch_all(pool)
+    .await?);
+    let break_glass_until: Option<DateTime<Utc>> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT max(expires_at) FROM break_glass WHERE survivor_id = $1 AND user_id = $2 AND expires_at > $3",
+    )
+    .bind(survivor.id)
+    .bind(user.as_uuid())
+    .bind(at)
+    .fetch_one(pool)
+    .await?);
+    let mut facts = RecordFacts {
+        owner_org: Some(OrgId::from_uuid(survivor.owner_org)),
+        assignees: assignees.into_iter().map(UserId::from_uuid).collect(),
+        partner_shares: Vec::new(),
+        legal_classes: Vec::new(),
+        break_glass_until,
+    };
+    for (audience, org, classes) in shares {
+        let classes = FieldClass::parse_list(&classes).unwrap_or_default();
+        match (audience.as_str(), org) {
+            ("partner", Some(org)) => facts.partner_shares.push((OrgId::from_uuid(org), classes)),
+            ("legal", _) => facts.legal_classes.extend(classes),
+            _ => {}
+        }
+    }
+    Ok(facts)
+}
+
+/// Loads a record the user may see, with its facts; "not found" when she may not.
+async fn visible(
+    db: &Db,
+    user: &User,
+    id: SurvivorId,
+    at: DateTime<Utc>,
+) -> Result<(SurvivorRow, RecordFacts, Grant), StoreError> {
+    let Some(survivor) = row(db, id.as_uuid()).await? else {
+        return Err(StoreError::NotFound("survivor"));
+    };
+    let facts = facts(db, &survivor, user.id, at).await?;
+    match decide(&subject(user), Action::See, &facts, at) {
+        Decision::Allow(grant) => Ok((survivor, facts, grant)),
+        Decision::Deny(_) => Err(StoreError::NotFound("survivor")),
+    }
+}
+
+async fn data_key(db: &Db, keyring: &Keyring, id: Uuid) -> Result<Option<DataKey>, StoreError> {
+    let found: Option<(Uuid, Option<Vec<u8>>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT master_key_id, wrapped_key FROM survivor_keys WHERE survivor_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?);
+    match found {
+        Some((key_id, Some(wrapped))) => keyring
+            .unwrap(key_id, &wrapped, id)
+            .map(Some)
+            .map_err(|e| StoreError::Internal(format!("survivor {id}: {e}"))),
+        _ => Ok(None),
+    }
+}
+
+fn validate_fields(
+    fields: &[(SurvivorField, String)],
+) -> Result<Vec<(SurvivorField, String)>, StoreError> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for (field, value) in fields {
+        if seen.contains(field) {
+            return Err(ValidationError::new(field.as_str(), "is given twice").into());
+        }
+        seen.push(*field);
+        out.push((*field, field.validate(value)?));
+    }
+    Ok(out)
+}
+
+/// The blind-index digests of a record's searchable fields.
+fn lookups(
+    keyring: &Keyring,
+    fields: &BTreeMap<SurvivorField, String>,
+) -> Vec<(&'static str, Vec<u8>)> {
+    let mut digests = Vec::new();
+    for field in [SurvivorField::Name, SurvivorField::Aliases] {
+        if let Some(value) = fields.get(&field) {
+            for name in value.split([',', ';']) {
+                let normalised = normalise_name(name);
+                if !normalised.is_empty() {
+                    digests.push(("name", keyring.blind_index("name", &normalised)));
+                }
+            }
+        }
+    }
+    if let Some(phone) = fields
+        .get(&SurvivorField::Phone)
+        .and_then(|p| normalise_phone(p))
+    {
+        digests.push(("phone", keyring.blind_index("phone", &phone)));
+    }
+    digests.sort();
+    digests.dedup();
+    digests
+}
+
+async fn write_lookups(
+    tx: &mut Tx,
+    id: Uuid,
+    digests: &[(&'static str, Vec<u8>)],
+) -> Result<(), StoreError> {
+    on_tx!(tx, conn => sqlx::query("DELETE FROM survivor_lookup WHERE survivor_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    for (kind, digest) in digests {
+        on_tx!(tx, conn => sqlx::query("INSERT INTO survivor_lookup (survivor_id, kind, digest) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(*kind)
+            .bind(digest)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Registers a survivor. The creating caseworker is assigned to her.
+#[tracing::instrument(skip_all, fields(user = %user.id))]
+pub async fn create(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    _ctx: &RequestContext,
+    reference: &Reference,
+    fields: &[(SurvivorField, String)],
+) -> Result<SurvivorId, StoreError> {
+    let at = now();
+    if let Decision::Deny(why) = decide(&subject(user), Action::Create, &RecordFacts::default(), at)
+    {
+        return Err(StoreError::Forbidden(why.message().to_owned()));
+    }
+    let fields = validate_fields(fields)?;
+    let id = new_id();
+    let data_key = DataKey::generate();
+    let (key_id, wrapped) = keyring.wrap(&data_key, id);
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, conn => sqlx::query(
+        "INSERT INTO survivors (id, reference, owner_org, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(id)
+    .bind(reference.as_str())
+    .bind(user.org_id.as_uuid())
+    .bind(user.id.as_uuid())
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(|e| conflict_on_unique(e, &format!("the reference {} is already in use", reference.as_str())))?;
+    on_tx!(&mut tx, conn => sqlx::query(
+        "INSERT INTO survivor_keys (survivor_id, master_key_id, wrapped_key) VALUES ($1, $2, $3)",
+    )
+    .bind(id)
+    .bind(key_id)
+    .bind(wrapped)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    for (field, value) in &fields {
+        let sealed = data_key.seal(id, field.as_str(), value);
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO survivor_fields (survivor_id, field, sealed, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(field.as_str())
+        .bind(sealed.as_bytes())
+        .bind(at)
+        .bind(user.id.as_uuid())
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    let map: BTreeMap<SurvivorField, String> = fields.into_iter().collect();
+    write_lookups(&mut tx, id, &lookups(keyring, &map)).await?;
+    if user.roles.contains(haven_core::Role::Aftercare) {
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO survivor_assignments (survivor_id, user_id, assigned_at) VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(user.id.as_uuid())
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await?;
+    Ok(SurvivorId::from_uuid(id))
+}
+
+/// Reads a record as `user` may see it.
+#[tracing::instrument(skip_all, fields(user = %user.id, survivor = %id))]
+pub async fn read(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    _ctx: &RequestContext,
+    id: SurvivorId,
+) -> Result<SurvivorView, StoreError> {
+    let at = now();
+    let (survivor, facts, access) = visible(db, user, id, at).await?;
+    let mut view = SurvivorView {
+        id,
+        reference: survivor.reference,
+        created_at: survivor.created_at,
+        updated_at: survivor.updated_at,
+        erased: survivor.erased_at.is_some(),
+        access,
+        fields: BTreeMap::new(),
+    };
+    let Some(data_key) = data_key(db, keyring, survivor.id).await? else {
+        return Ok(view);
+    };
+    let sealed: Vec<(String, Vec<u8>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT field, sealed FROM survivor_fields WHERE survivor_id = $1",
+    )
+    .bind(survivor.id)
+    .fetch_all(pool)
+    .await?);
+    let who = subject(user);
+    for (name, bytes) in sealed {
+        let Some(field) = SurvivorField::parse(&name) else {
+            continue;
+        };
+        if !decide(&who, Action::Read(field.class()), &facts, at).is_allowed() {
+            continue;
+        }
+        let value = data_key
+            .open(survivor.id, field.as_str(), &Sealed::new(bytes))
+            .map_err(|e| {
+                StoreError::Internal(format!("survivor {}: field {name}: {e}", survivor.id))
+            })?;
+        view.fields.insert(field, value);
+    }
+    Ok(view)
+}
+
+/// Changes fields. Every earlier value is kept (encrypted) in the history.
+#[tracing::instrument(skip_all, fields(user = %user.id, survivor = %id))]
+pub async fn update(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    _ctx: &RequestContext,
+    id: SurvivorId,
+    changes: &[(SurvivorField, String)],
+) -> Result<(), StoreError> {
+    let at = now();
+    let (survivor, facts, _) = visible(db, user, id, at).await?;
+    if survivor.erased_at.is_some() {
+        return Err(StoreError::Conflict(
+            "this record was erased and cannot be changed".to_owned(),
+        ));
+    }
+    let changes = validate_fields(changes)?;
+    let who = subject(user);
+    for (field, _) in &changes {
+        if let Decision::Deny(why) = decide(&who, Action::Write(field.class()), &facts, at) {
+            return Err(StoreError::Forbidden(format!(
+                "{}: {}",
+                field.as_str(),
+                why.message()
+            )));
+        }
+    }
+    let data_key = data_key(db, keyring, survivor.id).await?.ok_or_else(|| {
+        StoreError::Conflict("this record was erased and cannot be changed".to_owned())
+    })?;
+    let mut tx = db.begin().await?;
+    for (field, value) in &changes {
+        let previous: Option<(Vec<u8>, DateTime<Utc>)> = on_tx!(&mut tx, conn => sqlx::query_as(
+            "SELECT sealed, updated_at FROM survivor_fields WHERE survivor_id = $1 AND field = $2",
+        )
+        .bind(survivor.id)
+        .bind(field.as_str())
+        .fetch_optional(conn)
+        .await?);
+        if let Some((old, valid_from)) = previous {
+            on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO survivor_field_history (id, survivor_id, field, sealed, valid_from, replaced_at, replaced_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(new_id())
+            .bind(survivor.id)
+            .bind(field.as_str())
+            .bind(old)
+            .bind(valid_from)
+            .bind(at)
+            .bind(user.id.as_uuid())
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        }
+        let sealed = data_key.seal(survivor.id, field.as_str(), value);
+        let sql = crate::dialect::upsert(
+            db.backend(),
+            "survivor_fields (survivor_id, field, sealed, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)",
+            "survivor_id, field",
+            "sealed = $3, updated_at = $4, updated_by = $5",
+        );
+        on_tx!(&mut tx, conn => sqlx::query(&sql)
+            .bind(survivor.id)
+            .bind(field.as_str())
+            .bind(sealed.as_bytes())
+            .bind(at)
+            .bind(user.id.as_uuid())
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    on_tx!(&mut tx, conn => sqlx::query("UPDATE survivors SET updated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(survivor.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if changes.iter().any(|(f, _)| {
+        matches!(
+            f,
+            SurvivorField::Name | SurvivorField::Aliases | SurvivorField::Phone
+        )
+    }) {
+        // Rebuild the look-ups from the full, current record.
+        let current: Vec<(String, Vec<u8>)> = on_tx!(&mut tx, conn => sqlx::query_as(
+            "SELECT field, sealed FROM survivor_fields WHERE survivor_id = $1",
+        )
+        .bind(survivor.id)
+        .fetch_all(conn)
+        .await?);
+        let mut map = BTreeMap::new();
+        for (name, bytes) in current {
+            if let Some(field) = SurvivorField::parse(&name) {
+                if let Ok(value) = data_key.open(survivor.id, &name, &Sealed::new(bytes)) {
+                    map.insert(field, value);
+                }
+            }
+        }
+        write_lookups(&mut tx, survivor.id, &lookups(keyring, &map)).await?;
+    }
+    tx.commit().await
+}
+
+/// One page of the records `user` may see, by ID (time order). Only references, no fields.
+pub async fn list(
+    db: &Db,
+    user: &User,
+    after: Option<SurvivorId>,
+    limit: u32,
+) -> Result<Vec<SurvivorSummary>, StoreError> {
+    let limit = limit.clamp(1, 200) as usize;
+    let at = now();
+    let mut cursor = after.map(|a| a.as_uuid()).unwrap_or(Uuid::nil());
+    let mut out = Vec::new();
+    // Candidates are scanned in pages and filtered by the policy until the page is full.
+    loop {
+        let sql =
+            format!("SELECT {SURVIVOR_COLUMNS} FROM survivors WHERE id > $1 ORDER BY id LIMIT 200");
+        let rows: Vec<SurvivorRow> =
+            on_pool!(db, pool => sqlx::query_as(&sql).bind(cursor).fetch_all(pool).await?);
+        let Some(last) = rows.last() else { break };
+        cursor = last.id;
+        let scanned = rows.len();
+        for survivor in rows {
+            let facts = facts(db, &survivor, user.id, at).await?;
+            if decide(&subject(user), Action::See, &facts, at).is_allowed() {
+                out.push(SurvivorSummary {
+                    id: SurvivorId::from_uuid(survivor.id),
+                    reference: survivor.reference,
+                    created_at: survivor.created_at,
+                    erased: survivor.erased_at.is_some(),
+                });
+                if out.len() == limit {
+                    return Ok(out);
+                }
+            }
+        }
+        if scanned < 200 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Exact look-up by name or phone number through the blind index; only records `user` may see.
+pub async fn find(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    name: Option<&str>,
+    phone: Option<&str>,
+) -> Result<Vec<SurvivorSummary>, StoreError> {
+    let (kind, digest) = match (name, phone) {
+        (Some(name), _) => ("name", keyring.blind_index("name", &normalise_name(name))),
+        (None, Some(phone)) => {
+            let normalised = normalise_phone(phone)
+                .ok_or_else(|| ValidationError::new("phone", "is not a phone number"))?;
+            ("phone", keyring.blind_index("phone", &normalised))
+        }
+        (None, None) => return Ok(Vec::new()),
+    };
+    let ids: Vec<Uuid> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT DISTINCT survivor_id FROM survivor_lookup WHERE kind = $1 AND digest = $2 LIMIT 100",
+    )
+    .bind(kind)
+    .bind(digest)
+    .fetch_all(pool)
+    .await?);
+    let at = now();
+    let mut out = Vec::new();
+    for id in ids {
+        if let Ok((survivor, _, _)) = visible(db, user, SurvivorId::from_uuid(id), at).await {
+            out.push(SurvivorSummary {
+                id: SurvivorId::from_uuid(survivor.id),
+                reference: survivor.reference,
+                created_at: survivor.created_at,
+                erased: survivor.erased_at.is_some(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Emergency access outside one's assignment, for [`BREAK_GLASS_DURATION`], with a written
+/// reason that managers see.
+pub async fn break_glass(
+    db: &Db,
+    user: &User,
+    _ctx: &RequestContext,
+    id: SurvivorId,
+    reason: &str,
+) -> Result<DateTime<Utc>, StoreError> {
+    let reason = reason.trim();
+    if reason.chars().count() < 10 {
+        return Err(ValidationError::new(
+            "reason",
+            "explain in a sentence why you need this record now (at least 10 characters)",
+        )
+        .into());
+    }
+    if reason.chars().count() > 1000 {
+        return Err(ValidationError::new("reason", "must be at most 1000 characters").into());
+    }
+    let at = now();
+    let Some(survivor) = row(db, id.as_uuid()).await? else {
+        return Err(StoreError::NotFound("survivor"));
+    };
+    let facts = facts(db, &survivor, user.id, at).await?;
+    match decide(&subject(user), Action::BreakGlass, &facts, at) {
+        Decision::Allow(_) => {}
+        Decision::Deny(
+            haven_core::policy::Refusal::OtherOrganisation
+            | haven_core::policy::Refusal::Compartment,
+        ) => return Err(StoreError::NotFound("survivor")),
+        Decision::Deny(why) => return Err(StoreError::Forbidden(why.message().to_owned())),
+    }
+    let expires = at + BREAK_GLASS_DURATION;
+    on_pool!(db, pool => sqlx::query(
+        "INSERT INTO break_glass (id, survivor_id, user_id, reason, granted_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id())
+    .bind(survivor.id)
+    .bind(user.id.as_uuid())
+    .bind(reason)
+    .bind(at)
+    .bind(expires)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tracing::warn!(user = %user.id, survivor = %survivor.id, "break-glass access granted");
+    Ok(expires)
+}
+
+/// A break-glass grant, as shown to managers.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BreakGlassEntry {
+    pub username: String,
+    pub display_name: String,
+    pub reference: String,
+    pub reason: String,
+    pub granted_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Recent break-glass grants in the manager's organisation, newest first. Managers only.
+pub async fn break_glass_log(
+    db: &Db,
+    user: &User,
+    limit: u32,
+) -> Result<Vec<BreakGlassEntry>, StoreError> {
+    if !user.roles.contains(haven_core::Role::Manager) || user.org_kind != haven_core::OrgKind::Own
+    {
+        return Err(StoreError::Forbidden(
+            "only managers see break-glass access".to_owned(),
+        ));
+    }
+    Ok(on_pool!(db, pool => sqlx::query_as(
+        "SELECT u.username, u.display_name, s.reference, b.reason, b.granted_at, b.expires_at
+         FROM break_glass b JOIN users u ON u.id = b.user_id JOIN survivors s ON s.id = b.survivor_id
+         WHERE s.owner_org = $1 ORDER BY b.granted_at DESC LIMIT $2",
+    )
+    .bind(user.org_id.as_uuid())
+    .bind(i64::from(limit.clamp(1, 200)))
+    .fetch_all(pool)
+    .await?))
+}
+
+/// Records her consent to share classes of information with an audience.
+pub async fn share(
+    db: &Db,
+    user: &User,
+    _ctx: &RequestContext,
+    id: SurvivorId,
+    audience: Audience,
+    classes: &[FieldClass],
+) -> Result<Uuid, StoreError> {
+    let at = now();
+    let (survivor, facts, _) = visible(db, user, id, at).await?;
+    if let Decision::Deny(why) = decide(&subject(user), Action::Share, &facts, at) {
+        return Err(StoreError::Forbidden(why.message().to_owned()));
+    }
+    if classes.is_empty() {
+        return Err(ValidationError::new(
+            "classes",
+            "choose at least one kind of information to share",
+        )
+        .into());
+    }
+    let (kind, org) = match audience {
+        Audience::Partner(org) => ("partner", Some(org.as_uuid())),
+        Audience::Legal => ("legal", None),
+    };
+    let share_id = new_id();
+    on_pool!(db, pool => sqlx::query(
+        "INSERT INTO survivor_shares (id, survivor_id, audience, org_id, classes, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(share_id)
+    .bind(survivor.id)
+    .bind(kind)
+    .bind(org)
+    .bind(FieldClass::join(classes))
+    .bind(user.id.as_uuid())
+    .bind(at)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(share_id)
+}
+
+/// Withdraws consent: the audience loses access from this moment.
+pub async fn withdraw_share(
+    db: &Db,
+    user: &User,
+    _ctx: &RequestContext,
+    id: SurvivorId,
+    share_id: Uuid,
+) -> Result<(), StoreError> {
+    let at = now();
+    let (survivor, facts, _) = visible(db, user, id, at).await?;
+    if let Decision::Deny(why) = decide(&subject(user), Action::Share, &facts, at) {
+        return Err(StoreError::Forbidden(why.message().to_owned()));
+    }
+    let done = on_pool!(db, pool => sqlx::query(
+        "UPDATE survivor_shares SET withdrawn_at = $1 WHERE id = $2 AND survivor_id = $3 AND withdrawn_at IS NULL",
+    )
+    .bind(at)
+    .bind(share_id)
+    .bind(survivor.id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(StoreError::NotFound("consent"));
+    }
+    Ok(())
+}
+
+/// Checks that `user` may take `action` on the record: "not found" when she may not see it,
+/// "forbidden" with the reason when she may see it but not do this. Lets the web layer refuse
+/// before it validates the rest of a request.
+pub async fn ensure_may(
+    db: &Db,
+    user: &User,
+    id: SurvivorId,
+    action: Action,
+) -> Result<(), StoreError> {
+    let at = now();
+    let (_, facts, _) = visible(db, user, id, at).await?;
+    match decide(&subject(user), action, &facts, at) {
+        Decision::Allow(_) => Ok(()),
+        Decision::Deny(why) => Err(StoreError::Forbidden(why.message().to_owned())),
+    }
+}
+
+/// Replaces who is assigned to her. Managers only.
+pub async fn reassign(
+    db: &Db,
+    user: &User,
+    _ctx: &RequestContext,
+    id: SurvivorId,
+    assignees: &[UserId],
+) -> Result<(), StoreError> {
+    let at = now();
+    let (survivor, facts, _) = visible(db, user, id, at).await?;
+    if let Decision::Deny(why) = decide(&subject(user), Action::Reassign, &facts, at) {
+        return Err(StoreError::Forbidden(why.message().to_owned()));
+    }
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, conn => sqlx::query("DELETE FROM survivor_assignments WHERE survivor_id = $1")
+        .bind(survivor.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    for assignee in assignees {
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO survivor_assignments (survivor_id, user_id, assigned_at) VALUES ($1, $2, $3)",
+        )
+        .bind(survivor.id)
+        .bind(assignee.as_uuid())
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await
+}
+
+/// Erases her record for good by destroying her data key (crypto-shredding). The rows stay,
+/// as unreadable ciphertext, so aggregate counts remain right; her look-up digests go too.
+pub async fn erase(
+    db: &Db,
+    user: &User,
+    _ctx: &RequestContext,
+    id: SurvivorId,
+    reason: &str,
+) -> Result<(), StoreError> {
+    if reason.trim().chars().count() < 10 {
+        return Err(ValidationError::new(
+            "reason",
+            "explain why this record is erased (at least 10 characters)",
+        )
+        .into());
+    }
+    let at = now();
+    let (survivor, facts, _) = visible(db, user, id, at).await?;
+    if let Decision::Deny(why) = decide(&subject(user), Action::Erase, &facts, at) {
+        return Err(StoreError::Forbidden(why.message().to_owned()));
+    }
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE survivor_keys SET wrapped_key = NULL, destroyed_at = $1 WHERE survivor_id = $2",
+    )
+    .bind(at)
+    .bind(survivor.id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, conn => sqlx::query("DELETE FROM survivor_lookup WHERE survivor_id = $1")
+        .bind(survivor.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_tx!(&mut tx, conn => sqlx::query("UPDATE survivors SET erased_at = $1, updated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(survivor.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    tx.commit().await
+}
+
+/// How many survivors are registered (erased ones included): an aggregate, no names.
+pub async fn count(db: &Db) -> Result<i64, StoreError> {
+    Ok(
+        on_pool!(db, pool => sqlx::query_scalar("SELECT count(*) FROM survivors").fetch_one(pool).await?),
+    )
+}
+
+/// How many earlier values of a field are kept (the values stay encrypted).
+pub async fn revisions(db: &Db, id: SurvivorId, field: SurvivorField) -> Result<i64, StoreError> {
+    Ok(on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT count(*) FROM survivor_field_history WHERE survivor_id = $1 AND field = $2",
+    )
+    .bind(id.as_uuid())
+    .bind(field.as_str())
+    .fetch_one(pool)
+    .await?))
+}
