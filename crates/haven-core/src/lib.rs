@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod error;
+pub mod identity;
 pub mod ids;
 pub mod locale;
 pub mod nav;
@@ -13,6 +14,7 @@ pub mod password;
 pub mod role;
 pub mod session;
 pub mod settings;
+pub mod throttle;
 pub mod user;
 
 pub use actor::{Actor, RequestContext};
@@ -23,5 +25,7 @@ pub use org::{OrgKind, OrgName};
 pub use password::{check_password_policy, Password};
 pub use role::{Role, Roles};
 pub use session::{SessionEnd, SessionPolicy};
-pub use settings::{SettingKey, Settings};
+pub use identity::TotpPolicy;
+pub use settings::{SettingKey, SettingValue, Settings};
+pub use throttle::{RecentFailures, ThrottlePolicy};
 pub use user::{DisplayName, Username};
