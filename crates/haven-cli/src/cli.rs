@@ -86,6 +86,11 @@ pub struct DemoArgs {
     /// Keep the demo database in this (empty) folder instead of a temporary one.
     #[arg(long, env = "HAVEN_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Require two-step sign-in (TOTP) for admin, manager and legal as in production. Off by
+    /// default so the demo can be explored with the printed password alone.
+    #[arg(long)]
+    pub require_totp: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,8 +28,7 @@ pub const TOTP_ROLES: [Role; 3] = [Role::Admin, Role::Manager, Role::Legal];
 impl TotpPolicy {
     /// True when an account with these roles must have a second factor.
     pub fn required_for(&self, roles: &Roles) -> bool {
-        self.enforced
-            && (self.required_for_all || roles.iter().any(|r| TOTP_ROLES.contains(&r)))
+        self.enforced && (self.required_for_all || roles.iter().any(|r| TOTP_ROLES.contains(&r)))
     }
 }
 

@@ -19,13 +19,13 @@ pub mod user;
 
 pub use actor::{Actor, RequestContext};
 pub use error::ValidationError;
+pub use identity::TotpPolicy;
 pub use ids::{OrgId, SessionId, UserId};
 pub use locale::Locale;
 pub use org::{OrgKind, OrgName};
 pub use password::{check_password_policy, Password};
 pub use role::{Role, Roles};
 pub use session::{SessionEnd, SessionPolicy};
-pub use identity::TotpPolicy;
 pub use settings::{SettingKey, SettingValue, Settings};
 pub use throttle::{RecentFailures, ThrottlePolicy};
 pub use user::{DisplayName, Username};

@@ -121,7 +121,10 @@ mod tests {
             account: vec![at(0, 0); 5],
             address: vec![],
         };
-        assert_eq!(p.check(&f, at(14, 59) + Duration::milliseconds(999)), Err(1));
+        assert_eq!(
+            p.check(&f, at(14, 59) + Duration::milliseconds(999)),
+            Err(1)
+        );
         assert_eq!(p.check(&f, at(15, 0)), Ok(()));
     }
 }

@@ -189,7 +189,9 @@ pub async fn begin_enrolment(db: &Db, user: UserId) -> Result<TotpSecret, StoreE
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))
-    .map_err(|e| crate::error::conflict_on_unique(e, "two-step sign-in is already on for this account"))?;
+    .map_err(|e| {
+        crate::error::conflict_on_unique(e, "two-step sign-in is already on for this account")
+    })?;
     tx.commit().await?;
     Ok(secret)
 }
@@ -245,7 +247,9 @@ pub async fn confirm_enrolment(
             "that code is not right; check the time on your phone and try the current code",
         )));
     };
-    let codes: Vec<RecoveryCode> = (0..RECOVERY_CODES).map(|_| RecoveryCode::generate()).collect();
+    let codes: Vec<RecoveryCode> = (0..RECOVERY_CODES)
+        .map(|_| RecoveryCode::generate())
+        .collect();
     let mut tx = db.begin().await?;
     let done = on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE user_totp SET confirmed_at = $1, last_step = $2 WHERE user_id = $3 AND confirmed_at IS NULL",

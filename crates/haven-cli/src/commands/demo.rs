@@ -66,6 +66,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     haven_store::demo::seed(&db, &hasher, &password)
         .await
         .context("cannot fill the demo database")?;
+    haven_store::demo::seed_settings(&db, args.require_totp)
+        .await
+        .context("cannot fill the demo database")?;
     let state = AppState::new(
         db.clone(),
         hasher,

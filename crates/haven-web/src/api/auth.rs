@@ -3,9 +3,9 @@
 use crate::api::json::ApiJson;
 use crate::auth::{client_info, ApiUser, ClientAddr};
 use crate::error::ApiError;
+use crate::login_flow::{self, Outcome};
 use crate::state::AppState;
 use axum::extract::State;
-use crate::login_flow::{self, Outcome};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

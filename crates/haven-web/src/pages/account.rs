@@ -247,19 +247,20 @@ pub async fn confirm(
             };
             (jar, render(&page)).into_response()
         }
-        Err(StoreError::Invalid(_)) => match totp::pending_secret(&state.db, caller.user.id).await
-        {
-            Ok(Some(secret)) => enrol_page(
-                &state,
-                &headers,
-                &caller,
-                jar,
-                &secret,
-                Some("totp-enrol-failed"),
-            ),
-            Ok(None) => Redirect::to("/account").into_response(),
-            Err(err) => super::error_page(locale, err.into()),
-        },
+        Err(StoreError::Invalid(_)) => {
+            match totp::pending_secret(&state.db, caller.user.id).await {
+                Ok(Some(secret)) => enrol_page(
+                    &state,
+                    &headers,
+                    &caller,
+                    jar,
+                    &secret,
+                    Some("totp-enrol-failed"),
+                ),
+                Ok(None) => Redirect::to("/account").into_response(),
+                Err(err) => super::error_page(locale, err.into()),
+            }
+        }
         Err(StoreError::Conflict(_)) => Redirect::to("/account").into_response(),
         Err(err) => super::error_page(locale, err.into()),
     }

@@ -4,15 +4,15 @@ use super::{render, Shell};
 use crate::auth::{
     client_info, cookie, csrf_ok, csrf_token, locale_for, ClientAddr, PageUser, SESSION_COOKIE,
 };
+use crate::login_flow::{self, Outcome};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::State;
+use axum::http::{header, HeaderValue};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::CookieJar;
-use crate::login_flow::{self, Outcome};
-use axum::http::{header, HeaderValue};
 use haven_core::Password;
 use haven_store::sessions::{self, SessionKind, SessionToken};
 use haven_store::users::User;
@@ -66,7 +66,13 @@ fn message(shell: &Shell, key: &str) -> String {
 }
 
 /// The login page answering a throttled attempt: 429 with `Retry-After`.
-fn throttled(state: &AppState, headers: &HeaderMap, jar: CookieJar, wait: u64, username: String) -> Response {
+fn throttled(
+    state: &AppState,
+    headers: &HeaderMap,
+    jar: CookieJar,
+    wait: u64,
+    username: String,
+) -> Response {
     let mut response = login_page(
         state,
         headers,
@@ -82,7 +88,13 @@ fn throttled(state: &AppState, headers: &HeaderMap, jar: CookieJar, wait: u64, u
 }
 
 /// Starts the browser session of a user who has fully signed in.
-async fn finish(state: &AppState, headers: &HeaderMap, client: ClientAddr, jar: CookieJar, user: &User) -> Response {
+async fn finish(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: ClientAddr,
+    jar: CookieJar,
+    user: &User,
+) -> Response {
     let started = match state.settings().await {
         Ok(settings) => {
             sessions::start(
@@ -156,8 +168,7 @@ pub async fn submit(
     let username = form.username.trim().chars().take(64).collect::<String>();
     let password = Password::new(form.password);
     let addr = client_info(&headers, client).addr;
-    let outcome =
-        login_flow::sign_in(&state, &username, &password, None, addr.as_deref()).await;
+    let outcome = login_flow::sign_in(&state, &username, &password, None, addr.as_deref()).await;
     match outcome {
         Ok(Outcome::SignedIn(user)) => finish(&state, &headers, client, jar, &user).await,
         Ok(Outcome::Throttled(wait)) => throttled(&state, &headers, jar, wait, username),
@@ -211,7 +222,11 @@ async fn pending_user(state: &AppState, jar: &CookieJar) -> Option<(SessionToken
 }
 
 /// The second step's form; without a pending sign-in, back to the first step.
-pub async fn code_form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Response {
+pub async fn code_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> Response {
     if pending_user(&state, &jar).await.is_none() {
         return Redirect::to("/login").into_response();
     }

@@ -27,7 +27,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/login", get(login::form).post(login::submit))
-        .route("/login/code", get(login::code_form).post(login::code_submit))
+        .route(
+            "/login/code",
+            get(login::code_form).post(login::code_submit),
+        )
         .route("/logout", post(login::logout))
         .route("/account", get(account::page))
         .route("/account/sessions/{id}/revoke", post(account::revoke))

@@ -5,5 +5,6 @@
 
 mod api;
 mod browser;
+mod identity;
 mod pages;
 mod support;
