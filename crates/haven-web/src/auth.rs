@@ -147,21 +147,47 @@ impl FromRequestParts<AppState> for PageUser {
     }
 }
 
-/// The peer address of the connection, when the server recorded one.
+/// The client's address: the peer of the connection, or, when that peer is a trusted proxy,
+/// the nearest address in `X-Forwarded-For` that is not itself a trusted proxy (the rightmost
+/// untrusted entry; entries further left are whatever the client chose to send).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<SocketAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientAddr(peer.map(|peer| {
+            client_ip(peer.ip(), &parts.headers, &state.config.trusted_proxies)
+                .map_or(peer, |ip| SocketAddr::new(ip, 0))
+        })))
     }
+}
+
+/// The forwarded client address, if the peer is trusted to report one.
+fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    if !trusted.contains(&peer) {
+        return None;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip))
 }
 
 /// Where a request came from, stored with a new session.
@@ -251,6 +277,26 @@ mod tests {
         assert_eq!(locale_for(&headers, None), Locale::Vi);
         headers.insert(header::COOKIE, HeaderValue::from_static("haven_lang=km"));
         assert_eq!(locale_for(&headers, None), Locale::Km);
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.9, 10.0.0.3"),
+        );
+        let trusted = [proxy, "10.0.0.3".parse().unwrap()];
+        assert_eq!(
+            client_ip(proxy, &headers, &trusted),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip("198.51.100.1".parse().unwrap(), &headers, &trusted),
+            None
+        );
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), None);
     }
 
     #[test]
