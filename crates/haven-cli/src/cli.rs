@@ -105,6 +105,9 @@ pub enum UserCommand {
     Enable(UsernameArgs),
     /// Set a new password for an account; its sessions end at once.
     ResetPassword(PasswordArgs),
+    /// Remove an account's two-step sign-in (lost phone and recovery codes); its sessions
+    /// end, and the person enrols again at the next sign-in.
+    ResetTotp(UsernameArgs),
 }
 
 #[derive(Debug, Args)]

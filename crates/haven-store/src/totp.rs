@@ -331,6 +331,41 @@ pub async fn verify(db: &Db, user: UserId, code: &str) -> Result<bool, StoreErro
     Ok(done > 0)
 }
 
+/// Removes an account's authenticator and recovery codes and ends its sessions, in one
+/// transaction (for a lost phone and lost codes; the account enrols again).
+#[tracing::instrument(skip_all, fields(username = %username))]
+pub async fn reset(db: &Db, username: &haven_core::Username) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    let id: Option<uuid::Uuid> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "SELECT id FROM users WHERE username = $1",
+    )
+    .bind(username.as_str())
+    .fetch_optional(conn)
+    .await?);
+    let Some(id) = id else {
+        return Err(StoreError::NotFound("user"));
+    };
+    for sql in [
+        "DELETE FROM user_totp WHERE user_id = $1",
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+    ] {
+        on_tx!(&mut tx, conn => sqlx::query(sql)
+            .bind(id)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    tx.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

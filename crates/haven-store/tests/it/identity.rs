@@ -98,6 +98,16 @@ async fn enrolment_codes_and_recovery(t: TestDb) {
     // A recovery code works only for its own account.
     let other = add_user(&t, "dara", "aftercare").await;
     assert!(!totp::verify(&t.db, other, codes[1].expose()).await.unwrap());
+    // An administrator's reset removes the factor and its codes.
+    totp::reset(&t.db, &haven_core::Username::parse("sophea").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(totp::status(&t.db, user).await.unwrap(), TotpStatus::Off);
+    assert!(!totp::verify(&t.db, user, codes[1].expose()).await.unwrap());
+    assert!(matches!(
+        totp::reset(&t.db, &haven_core::Username::parse("nobody").unwrap()).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 async fn pending_logins_expire_with_use(t: TestDb) {
