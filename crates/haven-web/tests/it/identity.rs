@@ -623,6 +623,67 @@ async fn html_account_page_enrols_and_signs_out_everywhere(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(codes.matches("<li><code>").count(), 10);
+    // "Sign out this session" ends one's own session; someone else's is not found.
+    let session_of = |token: String| {
+        let client = app.client();
+        let url = app.url("/api/v1/me/sessions");
+        async move {
+            let list: Value = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["current"] == true)
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let other_id = session_of(api_token.clone()).await;
+    let theirs = session_of(app.token("investigator").await).await;
+    let r = client
+        .post(app.url(&format!("/account/sessions/{theirs}/revoke")))
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = client
+        .post(app.url(&format!("/account/sessions/{other_id}/revoke")))
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/account");
+    let r = app
+        .client()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&api_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = client
+        .post(app.url(&format!("/account/sessions/{other_id}/revoke")))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "forms without the CSRF token are refused"
+    );
     let r = client
         .post(app.url("/account/logout-all"))
         .form(&[("csrf", &csrf)])
