@@ -93,6 +93,11 @@ pub struct DemoArgs {
     /// Keep the demo database in this (empty) folder instead of a temporary one.
     #[arg(long, env = "HAVEN_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Require two-step sign-in (TOTP) for admin, manager and legal as in production. Off by
+    /// default so the demo can be explored with the printed password alone.
+    #[arg(long)]
+    pub require_totp: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +112,9 @@ pub enum UserCommand {
     Enable(UsernameArgs),
     /// Set a new password for an account; its sessions end at once.
     ResetPassword(PasswordArgs),
+    /// Remove an account's two-step sign-in (lost phone and recovery codes); its sessions
+    /// end, and the person enrols again at the next sign-in.
+    ResetTotp(UsernameArgs),
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,10 @@ max_connections = 10
 body_limit_bytes = 1048576
 # Requests taking longer are answered 408 and abandoned.
 request_timeout_seconds = 30
+# Addresses of reverse proxies or load balancers whose X-Forwarded-For header is believed, so
+# sign-in throttling and the session list see each client's own address. Leave empty when
+# clients connect directly.
+trusted_proxies = []
 
 [log]
 # auto (pretty on a terminal, JSON otherwise), json or pretty.
@@ -82,6 +86,7 @@ pub struct DatabaseSection {
 pub struct HttpSection {
     pub body_limit_bytes: Option<usize>,
     pub request_timeout_seconds: Option<u64>,
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -199,6 +204,7 @@ pub fn web_config(file: &FileConfig, behind_tls_flag: bool) -> haven_web::WebCon
             .request_timeout_seconds
             .map(Duration::from_secs)
             .unwrap_or(defaults.request_timeout),
+        trusted_proxies: file.http.trusted_proxies.clone().unwrap_or_default(),
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod error;
+pub mod identity;
 pub mod ids;
 pub mod locale;
 pub mod nav;
@@ -15,16 +16,19 @@ pub mod role;
 pub mod session;
 pub mod settings;
 pub mod survivor;
+pub mod throttle;
 pub mod user;
 
 pub use actor::{Actor, RequestContext};
 pub use error::ValidationError;
+pub use identity::TotpPolicy;
 pub use ids::{OrgId, SessionId, SurvivorId, UserId};
 pub use locale::Locale;
 pub use org::{OrgKind, OrgName};
 pub use password::{check_password_policy, Password};
 pub use role::{Role, Roles};
 pub use session::{SessionEnd, SessionPolicy};
-pub use settings::{SettingKey, Settings};
+pub use settings::{SettingKey, SettingValue, Settings};
 pub use survivor::{FieldClass, Reference, SurvivorField};
+pub use throttle::{RecentFailures, ThrottlePolicy};
 pub use user::{DisplayName, Username};

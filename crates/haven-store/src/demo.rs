@@ -258,3 +258,14 @@ pub async fn seed_survivors(db: &Db, keyring: &Keyring) -> Result<(), StoreError
     }
     Ok(())
 }
+
+/// Demo settings: the second factor is not forced on demo users unless `require_totp`, so a
+/// trial can be explored with the printed password alone.
+pub async fn seed_settings(db: &Db, require_totp: bool) -> Result<(), StoreError> {
+    crate::settings::set(
+        db,
+        haven_core::SettingKey::TotpEnforced,
+        if require_totp { "true" } else { "false" },
+    )
+    .await
+}

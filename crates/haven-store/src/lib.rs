@@ -10,14 +10,17 @@ pub mod db;
 pub mod demo;
 pub mod dialect;
 pub mod error;
+pub mod login_throttle;
 pub mod orgs;
 pub mod password;
+pub mod pending_logins;
 pub mod sessions;
 pub mod settings;
 pub mod stats;
 pub mod survivors;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod totp;
 pub mod url;
 pub mod users;
 

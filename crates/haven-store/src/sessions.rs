@@ -23,10 +23,36 @@ pub enum SessionKind {
 }
 
 impl SessionKind {
-    const fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             SessionKind::Browser => "browser",
             SessionKind::Api => "api",
+        }
+    }
+}
+
+/// What a session may do. API tokens can be limited to reading, for scripts and dashboards
+/// that should never change anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SessionScope {
+    #[default]
+    Full,
+    Read,
+}
+
+impl SessionScope {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SessionScope::Full => "full",
+            SessionScope::Read => "read",
+        }
+    }
+
+    pub fn parse(input: &str) -> Option<SessionScope> {
+        match input.trim() {
+            "full" => Some(SessionScope::Full),
+            "read" => Some(SessionScope::Read),
+            _ => None,
         }
     }
 }
@@ -36,7 +62,7 @@ impl SessionKind {
 pub struct SessionToken(Zeroizing<String>);
 
 impl SessionToken {
-    fn generate() -> SessionToken {
+    pub(crate) fn generate() -> SessionToken {
         let bytes: [u8; 32] = rand::random();
         SessionToken(Zeroizing::new(URL_SAFE_NO_PAD.encode(bytes)))
     }
@@ -56,7 +82,7 @@ impl SessionToken {
         &self.0
     }
 
-    fn digest(&self) -> Vec<u8> {
+    pub(crate) fn digest(&self) -> Vec<u8> {
         Sha256::digest(self.0.as_bytes()).to_vec()
     }
 }
@@ -76,6 +102,7 @@ pub struct Session {
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub client_addr: Option<String>,
+    pub scope: SessionScope,
 }
 
 /// Where a login came from, kept with the session so a user can recognise her sessions.
@@ -94,6 +121,19 @@ pub async fn start(
     policy: &SessionPolicy,
     client: &ClientInfo,
 ) -> Result<(SessionToken, Session), StoreError> {
+    start_scoped(db, user, kind, SessionScope::Full, policy, client).await
+}
+
+/// Starts a session limited to `scope` (API tokens may be read-only).
+#[tracing::instrument(skip_all, fields(user = %user, kind = kind.as_str(), scope = scope.as_str()))]
+pub async fn start_scoped(
+    db: &Db,
+    user: UserId,
+    kind: SessionKind,
+    scope: SessionScope,
+    policy: &SessionPolicy,
+    client: &ClientInfo,
+) -> Result<(SessionToken, Session), StoreError> {
     let token = SessionToken::generate();
     let id = new_id();
     let at = now();
@@ -103,8 +143,8 @@ pub async fn start(
         .as_deref()
         .map(|ua| ua.chars().take(300).collect::<String>());
     on_pool!(db, pool => sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, client_addr, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
+        "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, client_addr, user_agent, scope)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
     )
     .bind(id)
     .bind(token.digest())
@@ -114,6 +154,7 @@ pub async fn start(
     .bind(expires_at)
     .bind(client.addr.as_deref())
     .bind(user_agent)
+    .bind(scope.as_str())
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
@@ -126,6 +167,7 @@ pub async fn start(
             last_seen_at: at,
             expires_at,
             client_addr: client.addr.clone(),
+            scope,
         },
     ))
 }
@@ -139,13 +181,14 @@ struct SessionRow {
     session_expires_at: DateTime<Utc>,
     session_revoked_at: Option<DateTime<Utc>>,
     session_client_addr: Option<String>,
+    session_scope: String,
 }
 
 /// Session columns, prefixed so they can sit beside the user's in one row.
 const SESSION_COLUMNS: &str = "s.id AS session_id, s.kind AS session_kind, \
      s.created_at AS session_created_at, s.last_seen_at AS session_last_seen_at, \
      s.expires_at AS session_expires_at, s.revoked_at AS session_revoked_at, \
-     s.client_addr AS session_client_addr";
+     s.client_addr AS session_client_addr, s.scope AS session_scope";
 
 impl SessionRow {
     fn into_session(self) -> Session {
@@ -160,6 +203,8 @@ impl SessionRow {
             last_seen_at: self.session_last_seen_at,
             expires_at: self.session_expires_at,
             client_addr: self.session_client_addr,
+            // Anything unreadable is treated as the narrower scope.
+            scope: SessionScope::parse(&self.session_scope).unwrap_or(SessionScope::Read),
         }
     }
 }
@@ -264,6 +309,24 @@ pub async fn list_open(db: &Db, user: UserId) -> Result<Vec<Session>, StoreError
     .fetch_all(pool)
     .await?);
     Ok(rows.into_iter().map(SessionRow::into_session).collect())
+}
+
+/// Ends one of the user's own sessions by its ID. Another user's session is "not found",
+/// so IDs of other people's sessions cannot be probed.
+pub async fn revoke_own(db: &Db, user: UserId, id: SessionId) -> Result<(), StoreError> {
+    let done = on_pool!(db, pool => sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(id.as_uuid())
+    .bind(user.as_uuid())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(StoreError::NotFound("session"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

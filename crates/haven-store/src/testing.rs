@@ -87,6 +87,21 @@ impl TestDb {
     }
 }
 
+/// Moves every session's clocks, to test idle and absolute time-outs without waiting.
+pub async fn set_session_times(
+    db: &Db,
+    created_at: chrono::DateTime<chrono::Utc>,
+    last_seen_at: chrono::DateTime<chrono::Utc>,
+) {
+    crate::on_pool!(db, pool => sqlx::query("UPDATE sessions SET created_at = $1, last_seen_at = $2")
+        .bind(created_at)
+        .bind(last_seen_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+    .expect("move session clocks");
+}
+
 /// Replaces the database name of a PostgreSQL URL.
 fn with_database(base: &str, name: &str) -> String {
     let (before_query, query) = match base.split_once('?') {

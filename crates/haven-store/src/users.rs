@@ -312,3 +312,21 @@ pub async fn authenticate(
     let roles = roles_of(db, row.id).await?;
     row.into_user(roles)
 }
+
+/// Finds an account by its ID (the second sign-in step knows only the ID).
+pub async fn find_by_id(db: &Db, id: UserId) -> Result<Option<User>, StoreError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = $1"
+    );
+    let row: Option<UserRow> = on_pool!(db, pool => sqlx::query_as(&sql)
+        .bind(id.as_uuid())
+        .fetch_optional(pool)
+        .await?);
+    match row {
+        Some(row) => {
+            let roles = roles_of(db, row.id).await?;
+            Ok(Some(row.into_user(roles)?))
+        }
+        None => Ok(None),
+    }
+}

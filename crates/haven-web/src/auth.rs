@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use haven_core::Locale;
-use haven_store::sessions::{self, ClientInfo, SessionToken};
+use haven_store::sessions::{self, ClientInfo, Session, SessionScope, SessionToken};
 use haven_store::users::User;
 use std::net::SocketAddr;
 use subtle::ConstantTimeEq;
@@ -23,6 +23,7 @@ pub const LANG_COOKIE: &str = "haven_lang";
 pub struct ApiUser {
     pub user: User,
     pub token: SessionToken,
+    pub session: Session,
 }
 
 /// A signed-in browser user (session cookie). Missing or invalid: redirect to the login page.
@@ -30,6 +31,7 @@ pub struct ApiUser {
 pub struct PageUser {
     pub user: User,
     pub token: SessionToken,
+    pub session: Session,
 }
 
 fn bearer(headers: &HeaderMap) -> Option<SessionToken> {
@@ -41,14 +43,44 @@ fn bearer(headers: &HeaderMap) -> Option<SessionToken> {
         .flatten()
 }
 
-async fn resolve(
-    state: &AppState,
+/// A valid session, and whether its user still has to enrol a second factor before doing
+/// anything else.
+struct Resolved {
+    user: User,
+    session: Session,
     token: SessionToken,
-) -> Result<Option<(User, SessionToken)>, ApiError> {
+    must_enrol: bool,
+}
+
+async fn resolve(state: &AppState, token: SessionToken) -> Result<Option<Resolved>, ApiError> {
     let settings = state.settings().await?;
-    Ok(sessions::resolve(&state.db, &token, &settings.session)
-        .await?
-        .map(|(user, _)| (user, token)))
+    let Some((user, session)) = sessions::resolve(&state.db, &token, &settings.session).await?
+    else {
+        return Ok(None);
+    };
+    let must_enrol = settings.totp.required_for(&user.roles)
+        && !haven_store::totp::status(&state.db, user.id).await?.is_on();
+    Ok(Some(Resolved {
+        user,
+        session,
+        token,
+        must_enrol,
+    }))
+}
+
+/// API routes a user who must enrol a second factor may still use: enrolment itself, who am
+/// I, and signing out.
+const ENROLMENT_API_ROUTES: [&str; 5] = [
+    "/api/v1/me",
+    "/api/v1/me/totp",
+    "/api/v1/me/totp/confirm",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/logout-all",
+];
+
+/// Pages such a user may still open: the account page (where enrolment happens) and sign-out.
+fn enrolment_page_allowed(path: &str) -> bool {
+    path == "/account" || path.starts_with("/account/") || path == "/logout" || path == "/lang"
 }
 
 impl FromRequestParts<AppState> for ApiUser {
@@ -59,10 +91,32 @@ impl FromRequestParts<AppState> for ApiUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
-        let (user, token) = resolve(state, token)
+        let found = resolve(state, token)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
-        Ok(ApiUser { user, token })
+        let path = parts.uri.path();
+        if found.session.scope == SessionScope::Read
+            && parts.method != axum::http::Method::GET
+            && path != "/api/v1/auth/logout"
+        {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "this token may only read; sign in with \"scope\": \"full\" to make changes",
+            ));
+        }
+        if found.must_enrol && !ENROLMENT_API_ROUTES.contains(&path) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "totp_enrolment_required",
+                "your account must use two-step sign-in: enrol an authenticator app at POST /api/v1/me/totp first",
+            ));
+        }
+        Ok(ApiUser {
+            user: found.user,
+            token: found.token,
+            session: found.session,
+        })
     }
 }
 
@@ -79,28 +133,61 @@ impl FromRequestParts<AppState> for PageUser {
             .and_then(|c| SessionToken::from_client(c.value()))
             .ok_or_else(|| Redirect::to("/login").into_response())?;
         match resolve(state, token).await {
-            Ok(Some((user, token))) => Ok(PageUser { user, token }),
+            Ok(Some(found)) if found.must_enrol && !enrolment_page_allowed(parts.uri.path()) => {
+                Err(Redirect::to("/account").into_response())
+            }
+            Ok(Some(found)) => Ok(PageUser {
+                user: found.user,
+                token: found.token,
+                session: found.session,
+            }),
             Ok(None) => Err(Redirect::to("/login").into_response()),
             Err(err) => Err(crate::pages::error_page(Locale::default(), err)),
         }
     }
 }
 
-/// The peer address of the connection, when the server recorded one.
+/// The client's address: the peer of the connection, or, when that peer is a trusted proxy,
+/// the nearest address in `X-Forwarded-For` that is not itself a trusted proxy (the rightmost
+/// untrusted entry; entries further left are whatever the client chose to send).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<SocketAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientAddr(peer.map(|peer| {
+            client_ip(peer.ip(), &parts.headers, &state.config.trusted_proxies)
+                .map_or(peer, |ip| SocketAddr::new(ip, 0))
+        })))
     }
+}
+
+/// The forwarded client address, if the peer is trusted to report one.
+fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    if !trusted.contains(&peer) {
+        return None;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip))
 }
 
 /// Where a request came from, stored with a new session.
@@ -190,6 +277,26 @@ mod tests {
         assert_eq!(locale_for(&headers, None), Locale::Vi);
         headers.insert(header::COOKIE, HeaderValue::from_static("haven_lang=km"));
         assert_eq!(locale_for(&headers, None), Locale::Km);
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.9, 10.0.0.3"),
+        );
+        let trusted = [proxy, "10.0.0.3".parse().unwrap()];
+        assert_eq!(
+            client_ip(proxy, &headers, &trusted),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip("198.51.100.1".parse().unwrap(), &headers, &trusted),
+            None
+        );
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), None);
     }
 
     #[test]

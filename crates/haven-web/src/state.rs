@@ -16,6 +16,10 @@ pub struct WebConfig {
     pub body_limit: usize,
     /// A request taking longer than this is answered 408 and abandoned.
     pub request_timeout: Duration,
+    /// Reverse proxies / load balancers whose `X-Forwarded-For` is believed. Without this,
+    /// every client behind a proxy shares the proxy's address, and the per-address sign-in
+    /// limit would lock everyone out at once.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -24,6 +28,7 @@ impl Default for WebConfig {
             behind_tls: false,
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
         }
     }
 }

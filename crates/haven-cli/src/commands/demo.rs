@@ -72,6 +72,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     haven_store::demo::seed(&db, &hasher, &password)
         .await
         .context("cannot fill the demo database")?;
+    haven_store::demo::seed_settings(&db, args.require_totp)
+        .await
+        .context("cannot fill the demo database")?;
     haven_store::demo::seed_survivors(&db, &keyring)
         .await
         .context("cannot add the demo survivors")?;

@@ -39,6 +39,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             UserCommand::Disable(args) => user::set_disabled(args, file, true).await,
             UserCommand::Enable(args) => user::set_disabled(args, file, false).await,
             UserCommand::ResetPassword(args) => user::reset_password(args, file).await,
+            UserCommand::ResetTotp(args) => user::reset_totp(args, file).await,
         },
         Command::Org(command) => match command {
             OrgCommand::Add(args) => org::add(args, file).await,
@@ -59,7 +60,9 @@ fn config_file_of(command: &Command) -> Option<std::path::PathBuf> {
         Command::Migrate(a) => a,
         Command::User(UserCommand::Add(a)) => &a.db,
         Command::User(UserCommand::List(a)) => a,
-        Command::User(UserCommand::Disable(a)) | Command::User(UserCommand::Enable(a)) => &a.db,
+        Command::User(UserCommand::Disable(a))
+        | Command::User(UserCommand::Enable(a))
+        | Command::User(UserCommand::ResetTotp(a)) => &a.db,
         Command::User(UserCommand::ResetPassword(a)) => &a.db,
         Command::Org(OrgCommand::Add(a)) => &a.db,
         Command::Org(OrgCommand::List(a)) => a,

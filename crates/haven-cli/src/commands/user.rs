@@ -122,3 +122,17 @@ pub async fn reset_password(args: PasswordArgs, file: FileConfig) -> Result<()> 
     db.close().await;
     Ok(())
 }
+
+/// For a person who lost both the phone and the recovery codes; an administrator confirms
+/// who she is out of band before running this.
+pub async fn reset_totp(args: UsernameArgs, file: FileConfig) -> Result<()> {
+    let username =
+        Username::parse(&args.username).map_err(|e| anyhow!("username: {}", e.message))?;
+    let db = super::open_db(&args.db, &file, false).await?;
+    haven_store::totp::reset(&db, &username)
+        .await
+        .map_err(|e| anyhow!("{username}: {e}"))?;
+    println!("Two-step sign-in removed for {username}; their sessions have ended.");
+    db.close().await;
+    Ok(())
+}

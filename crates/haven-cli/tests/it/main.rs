@@ -34,6 +34,7 @@ fn every_subcommand_has_help() {
         vec!["user", "disable", "--help"],
         vec!["user", "enable", "--help"],
         vec!["user", "reset-password", "--help"],
+        vec!["user", "reset-totp", "--help"],
         vec!["org", "add", "--help"],
         vec!["org", "list", "--help"],
         vec!["config", "default", "--help"],
@@ -44,6 +45,7 @@ fn every_subcommand_has_help() {
         assert!(out.status.success(), "{args:?}");
         assert!(text(&out.stdout).contains("Usage:"), "{args:?}");
     }
+    assert!(text(&haven(&["demo", "--help"]).stdout).contains("--require-totp"));
     let serve = text(&haven(&["serve", "--help"]).stdout);
     for flag in [
         "--database-url",
@@ -278,6 +280,12 @@ fn accounts_are_managed_from_the_command_line() {
         "{row}"
     );
     let out = haven(&["user", "disable", "--data-dir", data, "nobody"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not found"));
+    let out = haven(&["user", "reset-totp", "--data-dir", data, "sophea"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Two-step sign-in removed"));
+    let out = haven(&["user", "reset-totp", "--data-dir", data, "nobody"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not found"));
 }

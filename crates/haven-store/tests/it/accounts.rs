@@ -8,7 +8,7 @@ fn hasher() -> PasswordHasher {
     PasswordHasher::new(HashCost::MINIMAL).unwrap()
 }
 
-async fn add_user(t: &TestDb, username: &str, roles: &str) -> haven_core::UserId {
+pub(crate) async fn add_user(t: &TestDb, username: &str, roles: &str) -> haven_core::UserId {
     let org = match orgs::own(&t.db).await.unwrap() {
         Some(o) => o.id,
         None => orgs::create(

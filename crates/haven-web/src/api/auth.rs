@@ -3,15 +3,17 @@
 use crate::api::json::ApiJson;
 use crate::auth::{client_info, ApiUser, ClientAddr};
 use crate::error::ApiError;
+use crate::login_flow::{self, Outcome};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use haven_core::nav::sections_for;
 use haven_core::Password;
-use haven_store::sessions::{self, SessionKind};
-use haven_store::users::{self, User};
+use haven_store::sessions::{self, SessionKind, SessionScope};
+use haven_store::users::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -19,9 +21,13 @@ use utoipa::ToSchema;
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
-    /// Six-digit code from the authenticator app, for accounts with a second factor.
+    /// Six-digit code from the authenticator app, for accounts with a second factor; an
+    /// unused recovery code is accepted here too.
     #[serde(default)]
     pub totp: Option<String>,
+    /// `"full"` (the default) or `"read"`: a read token is refused on anything but GET.
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 impl std::fmt::Debug for LoginRequest {
@@ -39,6 +45,8 @@ pub struct LoginResponse {
     pub token_type: &'static str,
     /// The token ends at this time at the latest (sooner if unused for the idle time-out).
     pub expires_at: DateTime<Utc>,
+    /// `full` or `read`.
+    pub scope: &'static str,
     pub user: UserInfo,
 }
 
@@ -76,35 +84,63 @@ impl From<&User> for UserInfo {
     responses(
         (status = 200, description = "Signed in", body = LoginResponse),
         (status = 400, description = "Malformed request", body = crate::error::ErrorBody),
-        (status = 401, description = "Unknown username or wrong password", body = crate::error::ErrorBody)))]
+        (status = 401, description = "`bad_credentials`: unknown username, wrong password or wrong code; `totp_required`: the account needs its authenticator code in `totp`", body = crate::error::ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many recent failures for this account or address; see `Retry-After` (seconds)", body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     client: ClientAddr,
     headers: HeaderMap,
     ApiJson(request): ApiJson<LoginRequest>,
-) -> Result<Json<LoginResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     if request.username.trim().is_empty() || request.password.is_empty() {
         return Err(ApiError::bad_request(
             "username and password are both required",
         ));
     }
+    let scope = match request.scope.as_deref() {
+        None => SessionScope::Full,
+        Some(s) => SessionScope::parse(s)
+            .ok_or_else(|| ApiError::bad_request("scope must be \"full\" or \"read\""))?,
+    };
+    let info = client_info(&headers, client);
     let password = Password::new(request.password);
-    let user = users::authenticate(&state.db, &state.hasher, &request.username, &password).await?;
+    let outcome = login_flow::sign_in(
+        &state,
+        &request.username,
+        &password,
+        request.totp.as_deref(),
+        info.addr.as_deref(),
+    )
+    .await?;
+    let user = match outcome {
+        Outcome::SignedIn(user) => user,
+        Outcome::NeedsCode(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "this account uses two-step sign-in: send the code from the authenticator app in \"totp\"",
+            ))
+        }
+        Outcome::Throttled(wait) => return Ok(login_flow::too_many_attempts(wait)),
+    };
     let settings = state.settings().await?;
-    let (token, session) = sessions::start(
+    let (token, session) = sessions::start_scoped(
         &state.db,
         user.id,
         SessionKind::Api,
+        scope,
         &settings.session,
-        &client_info(&headers, client),
+        &info,
     )
     .await?;
     Ok(Json(LoginResponse {
         token: token.expose().to_owned(),
         token_type: "Bearer",
         expires_at: session.expires_at,
+        scope: scope.as_str(),
         user: UserInfo::from(&user),
-    }))
+    })
+    .into_response())
 }
 
 /// End this token's session.
@@ -127,4 +163,18 @@ pub async fn logout(
         (status = 401, description = "Not signed in", body = crate::error::ErrorBody)))]
 pub async fn me(caller: ApiUser) -> Json<UserInfo> {
     Json(UserInfo::from(&caller.user))
+}
+
+/// End every session of the caller, on every device ("sign out everywhere").
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session of the caller ended, this one included"),
+        (status = 401, description = "Not signed in", body = crate::error::ErrorBody),
+        (status = 403, description = "`insufficient_scope`: a read-only token", body = crate::error::ErrorBody)))]
+pub async fn logout_all(
+    State(state): State<AppState>,
+    caller: ApiUser,
+) -> Result<StatusCode, ApiError> {
+    sessions::revoke_all(&state.db, caller.user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, plus `/healthz` and `/readyz`.
 
+pub mod account;
 pub mod auth;
 pub mod directory;
 pub mod health;
@@ -18,7 +19,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/logout"),
+    ("post", "/api/v1/auth/logout-all"),
     ("get", "/api/v1/me"),
+    ("get", "/api/v1/me/sessions"),
+    ("delete", "/api/v1/me/sessions/{id}"),
+    ("get", "/api/v1/me/totp"),
+    ("post", "/api/v1/me/totp"),
+    ("post", "/api/v1/me/totp/confirm"),
     ("get", "/api/v1/dashboard"),
     ("get", "/api/v1/organisations"),
     ("get", "/api/v1/users"),
@@ -41,7 +48,15 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/logout-all", post(auth::logout_all))
         .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/me/sessions", get(account::list_sessions))
+        .route("/api/v1/me/sessions/{id}", delete(account::revoke_session))
+        .route(
+            "/api/v1/me/totp",
+            get(account::totp_state).post(account::totp_begin),
+        )
+        .route("/api/v1/me/totp/confirm", post(account::totp_confirm))
         .route("/api/v1/dashboard", get(directory::dashboard))
         .route("/api/v1/organisations", get(directory::organisations))
         .route("/api/v1/users", get(directory::users))

@@ -1,6 +1,7 @@
 //! The server-rendered HTML UI: a shell (layout, navigation per role, language switcher) and
 //! its pages. Templates are askama, checked at compile time.
 
+pub mod account;
 pub mod assets;
 pub mod home;
 pub mod login;
@@ -26,7 +27,16 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/login", get(login::form).post(login::submit))
+        .route(
+            "/login/code",
+            get(login::code_form).post(login::code_submit),
+        )
         .route("/logout", post(login::logout))
+        .route("/account", get(account::page))
+        .route("/account/sessions/{id}/revoke", post(account::revoke))
+        .route("/account/logout-all", post(account::logout_all))
+        .route("/account/totp", post(account::enrol))
+        .route("/account/totp/confirm", post(account::confirm))
         .route("/lang", post(switch_language))
         .route("/partners", get(sections::organisations))
         .route("/users", get(sections::users))

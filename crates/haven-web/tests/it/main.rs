@@ -5,6 +5,7 @@
 
 mod api;
 mod browser;
+mod identity;
 mod pages;
 mod support;
 mod survivors;

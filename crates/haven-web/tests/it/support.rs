@@ -36,6 +36,9 @@ impl TestApp {
         haven_store::demo::seed(&db.db, &hasher, &Password::new(DEMO_PASSWORD))
             .await
             .unwrap();
+        haven_store::demo::seed_settings(&db.db, false)
+            .await
+            .unwrap();
         let keyring = Keyring::generate();
         haven_store::crypto::registry::verify_or_register(&db.db, &keyring)
             .await
@@ -92,6 +95,25 @@ impl TestApp {
         body["token"].as_str().unwrap().to_owned()
     }
 
+    /// A second instance of the application over the same database, as behind a load
+    /// balancer. It reads the settings afresh, so settings changed since start apply to it.
+    pub async fn another_instance(&self) -> Instance {
+        let hasher = PasswordHasher::new(HashCost::MINIMAL).unwrap();
+        let state = AppState::new(self.db.db.clone(), hasher, WebConfig::default())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(haven_web::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        Instance {
+            addr,
+            _shutdown: tx,
+        }
+    }
+
     /// Stops accepting and waits for requests in flight to finish.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -146,4 +168,16 @@ pub fn csrf_from(html: &str) -> String {
     let start = html.find(marker).expect("page has a CSRF field") + marker.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_owned()
+}
+
+/// Another server over a `TestApp`'s database; stops when dropped.
+pub struct Instance {
+    pub addr: SocketAddr,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl Instance {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
 }
