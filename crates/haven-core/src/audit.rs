@@ -339,7 +339,10 @@ mod tests {
         let mut v = Verifier::new();
         events[..3].iter().for_each(|e| v.check(e).unwrap());
         let err = v.finish(5, &events[4].hash).unwrap_err();
-        assert_eq!((err.seq, err.problem), (4, Problem::Truncated { head_seq: 5 }));
+        assert_eq!(
+            (err.seq, err.problem),
+            (4, Problem::Truncated { head_seq: 5 })
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use crate::orgs;
 use crate::users::{self, NewUser};
 use crate::{Db, PasswordHasher, StoreError};
-use haven_core::{DisplayName, Locale, OrgKind, OrgName, Password, Roles, Username};
+use haven_core::{
+    DisplayName, Locale, OrgKind, OrgName, Password, RequestContext, Roles, Username,
+};
 
 /// The organisation that runs the demo instance.
 pub const OWN_ORGANISATION: &str = "Haven Demo Field Office";
@@ -102,11 +104,19 @@ pub const USERS: [DemoUser; 9] = [
 /// `password`. Hashing runs in parallel on the blocking pool.
 #[tracing::instrument(skip_all)]
 pub async fn seed(db: &Db, hasher: &PasswordHasher, password: &Password) -> Result<(), StoreError> {
+    // Demo data is audited like any other write, by Haven itself.
+    let ctx = RequestContext::system("demo");
     let mut tx = db.begin().await?;
-    let own = orgs::create_in(&mut tx, &OrgName::parse(OWN_ORGANISATION)?, OrgKind::Own).await?;
+    let own = orgs::create_in(
+        &mut tx,
+        &ctx,
+        &OrgName::parse(OWN_ORGANISATION)?,
+        OrgKind::Own,
+    )
+    .await?;
     let mut partner_ids = Vec::new();
     for name in PARTNERS {
-        let id = orgs::create_in(&mut tx, &OrgName::parse(name)?, OrgKind::Partner).await?;
+        let id = orgs::create_in(&mut tx, &ctx, &OrgName::parse(name)?, OrgKind::Partner).await?;
         partner_ids.push((name, id));
     }
     tx.commit().await?;
@@ -140,7 +150,7 @@ pub async fn seed(db: &Db, hasher: &PasswordHasher, password: &Password) -> Resu
             roles: Roles::parse_list(user.roles)?,
             locale: user.locale,
         };
-        users::create_with_hash(db, &new, &hash).await?;
+        users::create_with_hash(db, &ctx, &new, &hash).await?;
     }
     Ok(())
 }

@@ -1,0 +1,294 @@
+//! The audit log on disk: appending inside the caller's transaction, verifying the chain,
+//! and listing events for auditors.
+//!
+//! The chain itself (encoding, hashing, verification rules) is in `haven_core::audit`; this
+//! module only stores and streams it. Invariant: `audit_events` holds seq 1..=n with no gaps,
+//! each event's `prev_hash` is the hash of the one before, and `audit_head` holds (n, hash of
+//! event n). Appenders serialise on the `audit_head` row (`UPDATE ... RETURNING` takes its row
+//! lock on PostgreSQL; SQLite transactions begin `IMMEDIATE`, see [`Db::begin`]), so two
+//! concurrent writers can never both claim the same seq.
+
+use crate::clock::{new_id, now};
+use crate::{on_pool, on_tx, Db, StoreError, Tx};
+use chrono::{DateTime, Utc};
+use haven_core::audit::{is_name, AuditEvent, Break, Hash, Verifier};
+use haven_core::RequestContext;
+use uuid::Uuid;
+
+/// An event as read back from the store.
+pub type StoredEvent = AuditEvent;
+
+/// What a caller records: what was done to what, and the names (never values) of the fields.
+#[derive(Debug, Clone)]
+pub struct AuditRecord<'a> {
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<String>,
+    pub fields: &'a [&'a str],
+    pub reason: Option<&'a str>,
+}
+
+/// Stands in for a stored hash of the wrong length: it can match nothing, so verification
+/// reports the event instead of failing to read it.
+const MALFORMED: Hash = [0xff; 32];
+
+fn to_hash(bytes: &[u8]) -> Hash {
+    Hash::try_from(bytes).unwrap_or(MALFORMED)
+}
+
+/// Appends one event inside the caller's transaction, so the data and its audit event commit
+/// (or roll back) together.
+pub async fn append(
+    tx: &mut Tx,
+    ctx: &RequestContext,
+    record: &AuditRecord<'_>,
+) -> Result<(), StoreError> {
+    // Names are identifiers, so a value cannot be recorded by mistake. The error does not
+    // echo the offending text, in case it is a value.
+    if !is_name(record.action) || !is_name(record.entity) {
+        return Err(StoreError::Internal(
+            "audit action and entity must be lowercase identifiers".into(),
+        ));
+    }
+    if !record.fields.iter().all(|f| is_name(f)) {
+        return Err(StoreError::Internal(format!(
+            "audit field names must be lowercase identifiers ({})",
+            record.action
+        )));
+    }
+    // Claims the next seq and locks the head row until commit.
+    let (seq, prev): (i64, Vec<u8>) = on_tx!(&mut *tx, conn => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+    )
+    .fetch_one(conn)
+    .await?);
+    let event = AuditEvent {
+        seq,
+        id: new_id(),
+        at: now(),
+        actor: ctx.actor.label(),
+        action: record.action.to_owned(),
+        entity: record.entity.to_owned(),
+        entity_id: record.entity_id.clone(),
+        fields: record.fields.iter().map(|f| (*f).to_owned()).collect(),
+        reason: record.reason.map(str::to_owned),
+        client_addr: ctx.client_addr.clone(),
+        request_id: ctx.request_id.clone(),
+        prev_hash: to_hash(&prev),
+        hash: [0; 32],
+    }
+    .seal();
+    insert(tx, &event).await?;
+    on_tx!(&mut *tx, conn => sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&event.hash[..])
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+const INSERT_SQL: &str = "INSERT INTO audit_events
+     (seq, id, at, actor, action, entity, entity_id, fields, reason, client_addr, request_id, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+/// Writes a sealed event as is. Public for the benchmark and tests, which build chains
+/// directly; normal code calls [`append`].
+pub async fn insert(tx: &mut Tx, event: &AuditEvent) -> Result<(), StoreError> {
+    let fields = event.fields.join(",");
+    on_tx!(&mut *tx, conn => sqlx::query(INSERT_SQL)
+        .bind(event.seq)
+        .bind(event.id)
+        .bind(event.at)
+        .bind(&event.actor)
+        .bind(&event.action)
+        .bind(&event.entity)
+        .bind(event.entity_id.as_deref())
+        .bind(&fields)
+        .bind(event.reason.as_deref())
+        .bind(event.client_addr.as_deref())
+        .bind(event.request_id.as_deref())
+        .bind(&event.prev_hash[..])
+        .bind(&event.hash[..])
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Sets the head after [`insert`]ing events directly (benchmark and tests only).
+pub async fn set_head(tx: &mut Tx, seq: i64, hash: &Hash) -> Result<(), StoreError> {
+    on_tx!(&mut *tx, conn => sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&hash[..])
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    id: Uuid,
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    entity: String,
+    entity_id: Option<String>,
+    fields: String,
+    reason: Option<String>,
+    client_addr: Option<String>,
+    request_id: Option<String>,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl From<EventRow> for AuditEvent {
+    fn from(row: EventRow) -> Self {
+        AuditEvent {
+            seq: row.seq,
+            id: row.id,
+            at: row.at,
+            actor: row.actor,
+            action: row.action,
+            entity: row.entity,
+            entity_id: row.entity_id,
+            fields: if row.fields.is_empty() {
+                Vec::new()
+            } else {
+                row.fields.split(',').map(str::to_owned).collect()
+            },
+            reason: row.reason,
+            client_addr: row.client_addr,
+            request_id: row.request_id,
+            prev_hash: to_hash(&row.prev_hash),
+            hash: to_hash(&row.hash),
+        }
+    }
+}
+
+const COLUMNS: &str = "seq, id, at, actor, action, entity, entity_id, fields, reason, \
+     client_addr, request_id, prev_hash, hash";
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Events found sound, from seq 1 up to the first broken one (or the head).
+    pub checked: u64,
+    /// The number of events the head says exist.
+    pub total: u64,
+    /// The first broken event, if any.
+    pub broken: Option<Break>,
+}
+
+impl VerifyReport {
+    pub fn is_valid(&self) -> bool {
+        self.broken.is_none()
+    }
+}
+
+/// Events read per query while verifying: large enough that round trips do not dominate,
+/// small enough to keep memory flat.
+const VERIFY_PAGE: i64 = 5_000;
+
+/// Re-checks the whole chain, streaming it in pages of [`VERIFY_PAGE`] by seq, and compares
+/// its end with the head. `progress(checked, total)` is called after every page.
+///
+/// The head is read first and only events up to it are checked, so writers appending during
+/// a verification do not make a sound log look broken.
+pub async fn verify(
+    db: &Db,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<VerifyReport, StoreError> {
+    let (head_seq, head_hash): (i64, Vec<u8>) = on_pool!(db, pool => sqlx::query_as(
+        "SELECT seq, hash FROM audit_head WHERE id = 1",
+    )
+    .fetch_one(pool)
+    .await?);
+    let total = u64::try_from(head_seq).unwrap_or(0);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+    );
+    let mut verifier = Verifier::new();
+    let mut after = 0_i64;
+    progress(0, total);
+    loop {
+        let rows: Vec<EventRow> = on_pool!(db, pool => sqlx::query_as(&sql)
+            .bind(after)
+            .bind(head_seq)
+            .bind(VERIFY_PAGE)
+            .fetch_all(pool)
+            .await?);
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        for row in rows {
+            if let Err(broken) = verifier.check(&AuditEvent::from(row)) {
+                progress(verifier.checked(), total);
+                return Ok(VerifyReport {
+                    checked: verifier.checked(),
+                    total,
+                    broken: Some(broken),
+                });
+            }
+        }
+        progress(verifier.checked(), total);
+    }
+    Ok(VerifyReport {
+        checked: verifier.checked(),
+        total,
+        broken: verifier.finish(head_seq, &to_hash(&head_hash)).err(),
+    })
+}
+
+/// Narrows [`list`]. Every filter is optional; set ones must all match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// An actor label (a user ID or `system:...`).
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// From this instant (inclusive).
+    pub since: Option<DateTime<Utc>>,
+    /// Before this instant (exclusive).
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The most events one [`list`] call returns.
+pub const LIST_MAX: u32 = 200;
+
+/// One page of events, **newest first** (descending seq). `after_seq` is the cursor: the seq
+/// of the last event of the previous page; this page holds events with a smaller seq.
+/// `limit` is clamped to 1..=[`LIST_MAX`].
+pub async fn list(
+    db: &Db,
+    filter: &AuditFilter,
+    after_seq: Option<i64>,
+    limit: u32,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let limit = i64::from(limit.clamp(1, LIST_MAX));
+    // One SQL text for both engines: an unset filter is bound as NULL and matches everything.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_events
+         WHERE seq < $1
+           AND ($2 IS NULL OR actor = $2)
+           AND ($3 IS NULL OR action = $3)
+           AND ($4 IS NULL OR entity = $4)
+           AND ($5 IS NULL OR entity_id = $5)
+           AND ($6 IS NULL OR at >= $6)
+           AND ($7 IS NULL OR at < $7)
+         ORDER BY seq DESC LIMIT $8"
+    );
+    let rows: Vec<EventRow> = on_pool!(db, pool => sqlx::query_as(&sql)
+        .bind(after_seq.unwrap_or(i64::MAX))
+        .bind(filter.actor.as_deref())
+        .bind(filter.action.as_deref())
+        .bind(filter.entity.as_deref())
+        .bind(filter.entity_id.as_deref())
+        .bind(filter.since)
+        .bind(filter.until)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?);
+    Ok(rows.into_iter().map(AuditEvent::from).collect())
+}
