@@ -42,6 +42,9 @@ pub enum Command {
     /// Print or check configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Measure Haven's own costs on this machine (password hashing, database round trips).
     Bench(BenchArgs),
 }
@@ -162,6 +165,13 @@ pub struct OrgAddArgs {
     /// own (the organisation running Haven; only one) or partner.
     #[arg(long, default_value = "partner", value_parser = ["own", "partner"])]
     pub kind: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-check the whole hash chain of the audit log; exits 1 naming the first edited,
+    /// removed or reordered event.
+    Verify(DbArgs),
 }
 
 #[derive(Debug, Subcommand)]

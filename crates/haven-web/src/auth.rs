@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use haven_core::Locale;
+use haven_core::{Actor, Locale, RequestContext};
 use haven_store::sessions::{self, ClientInfo, SessionToken};
 use haven_store::users::User;
 use std::net::SocketAddr;
@@ -23,6 +23,8 @@ pub const LANG_COOKIE: &str = "haven_lang";
 pub struct ApiUser {
     pub user: User,
     pub token: SessionToken,
+    /// Who, from where, in which request: for the audit log.
+    pub ctx: RequestContext,
 }
 
 /// A signed-in browser user (session cookie). Missing or invalid: redirect to the login page.
@@ -30,6 +32,38 @@ pub struct ApiUser {
 pub struct PageUser {
     pub user: User,
     pub token: SessionToken,
+    /// Who, from where, in which request: for the audit log.
+    pub ctx: RequestContext,
+}
+
+/// The audit context of a request by a signed-in user.
+pub fn user_context(user: &User, addr: ClientAddr) -> RequestContext {
+    RequestContext {
+        actor: Actor::User {
+            id: user.id,
+            roles: user.roles.clone(),
+        },
+        ..anonymous_context(addr)
+    }
+}
+
+/// The audit context of a request before anyone has signed in (a login attempt).
+pub fn anonymous_context(addr: ClientAddr) -> RequestContext {
+    let request_id = crate::request_id::current();
+    RequestContext {
+        actor: Actor::System("web:anonymous"),
+        client_addr: addr.0.map(|a| a.ip().to_string()),
+        request_id: (request_id != "-").then_some(request_id),
+    }
+}
+
+fn connection_addr(parts: &Parts) -> ClientAddr {
+    ClientAddr(
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0),
+    )
 }
 
 fn bearer(headers: &HeaderMap) -> Option<SessionToken> {
@@ -62,7 +96,8 @@ impl FromRequestParts<AppState> for ApiUser {
         let (user, token) = resolve(state, token)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
-        Ok(ApiUser { user, token })
+        let ctx = user_context(&user, connection_addr(parts));
+        Ok(ApiUser { user, token, ctx })
     }
 }
 
@@ -79,7 +114,10 @@ impl FromRequestParts<AppState> for PageUser {
             .and_then(|c| SessionToken::from_client(c.value()))
             .ok_or_else(|| Redirect::to("/login").into_response())?;
         match resolve(state, token).await {
-            Ok(Some((user, token))) => Ok(PageUser { user, token }),
+            Ok(Some((user, token))) => {
+                let ctx = user_context(&user, connection_addr(parts));
+                Ok(PageUser { user, token, ctx })
+            }
             Ok(None) => Err(Redirect::to("/login").into_response()),
             Err(err) => Err(crate::pages::error_page(Locale::default(), err)),
         }
@@ -94,12 +132,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
+        Ok(connection_addr(parts))
     }
 }
 

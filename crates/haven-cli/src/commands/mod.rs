@@ -1,5 +1,6 @@
 //! One module per subcommand; this one loads configuration, starts logging and dispatches.
 
+mod audit;
 mod bench;
 mod config_cmd;
 mod demo;
@@ -7,7 +8,7 @@ mod org;
 mod serve;
 mod user;
 
-use crate::cli::{Cli, Command, DbArgs, OrgCommand, UserCommand};
+use crate::cli::{AuditCommand, Cli, Command, DbArgs, OrgCommand, UserCommand};
 use crate::config::{self, FileConfig, LogFormat};
 use anyhow::{Context, Result};
 use haven_store::{ConnectOptions, Db, StoreError};
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             OrgCommand::Add(args) => org::add(args, file).await,
             OrgCommand::List(args) => org::list(args, file).await,
         },
+        Command::Audit(AuditCommand::Verify(args)) => audit::verify(args, file).await,
         Command::Config(command) => config_cmd::run(command),
         Command::Bench(args) => bench::run(args).await,
     }
@@ -58,6 +60,7 @@ fn config_file_of(command: &Command) -> Option<std::path::PathBuf> {
         Command::User(UserCommand::ResetPassword(a)) => &a.db,
         Command::Org(OrgCommand::Add(a)) => &a.db,
         Command::Org(OrgCommand::List(a)) => a,
+        Command::Audit(AuditCommand::Verify(a)) => a,
         Command::Demo(_) | Command::Config(_) | Command::Bench(_) => return None,
     };
     db.config.clone()

@@ -1,7 +1,7 @@
 //! API sign-in and sign-out with bearer tokens, and "who am I".
 
 use crate::api::json::ApiJson;
-use crate::auth::{client_info, ApiUser, ClientAddr};
+use crate::auth::{anonymous_context, client_info, user_context, ApiUser, ClientAddr};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
@@ -89,10 +89,18 @@ pub async fn login(
         ));
     }
     let password = Password::new(request.password);
-    let user = users::authenticate(&state.db, &state.hasher, &request.username, &password).await?;
+    let user = users::authenticate(
+        &state.db,
+        &anonymous_context(client),
+        &state.hasher,
+        &request.username,
+        &password,
+    )
+    .await?;
     let settings = state.settings().await?;
     let (token, session) = sessions::start(
         &state.db,
+        &user_context(&user, client),
         user.id,
         SessionKind::Api,
         &settings.session,
@@ -116,7 +124,7 @@ pub async fn logout(
     State(state): State<AppState>,
     caller: ApiUser,
 ) -> Result<StatusCode, ApiError> {
-    sessions::revoke(&state.db, &caller.token).await?;
+    sessions::revoke(&state.db, &caller.ctx, &caller.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

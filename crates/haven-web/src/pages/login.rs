@@ -95,7 +95,15 @@ pub async fn submit(
     }
     let username = form.username.trim().chars().take(64).collect::<String>();
     let password = Password::new(form.password);
-    let user = match users::authenticate(&state.db, &state.hasher, &username, &password).await {
+    let attempt = users::authenticate(
+        &state.db,
+        &crate::auth::anonymous_context(client),
+        &state.hasher,
+        &username,
+        &password,
+    )
+    .await;
+    let user = match attempt {
         Ok(user) => user,
         Err(StoreError::BadCredentials) => {
             return login_page(
@@ -113,6 +121,7 @@ pub async fn submit(
         Ok(settings) => {
             sessions::start(
                 &state.db,
+                &crate::auth::user_context(&user, client),
                 user.id,
                 SessionKind::Browser,
                 &settings.session,
@@ -147,7 +156,7 @@ pub async fn logout(
     if !csrf_ok(&jar, &form.csrf) {
         return expired_form(&state, &headers, jar);
     }
-    if let Err(err) = sessions::revoke(&state.db, &caller.token).await {
+    if let Err(err) = sessions::revoke(&state.db, &caller.ctx, &caller.token).await {
         return super::error_page(caller.user.locale, err.into());
     }
     let jar = jar.remove(cookie(SESSION_COOKIE, String::new(), &state));

@@ -206,6 +206,7 @@ pub fn safe_next(next: &str) -> &str {
 /// account so it follows the user to other devices.
 async fn switch_language(
     State(state): State<AppState>,
+    client: crate::auth::ClientAddr,
     headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<LanguageForm>,
@@ -228,7 +229,14 @@ async fn switch_language(
             if let Ok(Some((user, _))) =
                 haven_store::sessions::resolve(&state.db, &token, &settings.session).await
             {
-                if let Err(err) = haven_store::users::set_locale(&state.db, user.id, locale).await {
+                if let Err(err) = haven_store::users::set_locale(
+                    &state.db,
+                    &crate::auth::user_context(&user, client),
+                    user.id,
+                    locale,
+                )
+                .await
+                {
                     tracing::warn!(error = %err, "could not save the language on the account");
                 }
             }
