@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, plus `/healthz` and `/readyz`.
 
+pub mod audit;
 pub mod auth;
 pub mod directory;
 pub mod health;
@@ -21,6 +22,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/dashboard"),
     ("get", "/api/v1/organisations"),
     ("get", "/api/v1/users"),
+    ("get", "/api/v1/audit"),
     ("get", "/api/v1/openapi.json"),
 ];
 
@@ -34,5 +36,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/dashboard", get(directory::dashboard))
         .route("/api/v1/organisations", get(directory::organisations))
         .route("/api/v1/users", get(directory::users))
+        .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/openapi.json", get(openapi::document))
 }

@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         super::directory::dashboard,
         super::directory::organisations,
         super::directory::users,
+        super::audit::list,
         document,
     ),
     modifiers(&BearerAuth),

@@ -2,6 +2,7 @@
 //! its pages. Templates are askama, checked at compile time.
 
 pub mod assets;
+pub mod audit;
 pub mod home;
 pub mod login;
 pub mod sections;
@@ -36,7 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/referrals", get(sections::not_ready))
         .route("/legal", get(sections::not_ready))
         .route("/reports", get(sections::not_ready))
-        .route("/audit", get(sections::not_ready))
+        .route("/audit", get(audit::audit))
         .route("/assets/{file}", get(assets::serve))
 }
 

@@ -107,6 +107,7 @@ async fn bad_logins_all_look_the_same(db: TestDb) {
     }
     haven_store::users::set_disabled(
         &app.db.db,
+        &haven_core::RequestContext::system("test"),
         &haven_core::Username::parse("legal").unwrap(),
         true,
     )
@@ -203,8 +204,9 @@ async fn authorization_matrix(db: TestDb) {
     // (method, path, statuses for: anonymous, then DEMO_USERS in order)
     let admin_only = [401, 200, 403, 403, 403, 403, 403, 403, 403, 403];
     let any_user = [401, 200, 200, 200, 200, 200, 200, 200, 200, 200];
+    let auditor_only = [401, 403, 403, 403, 403, 403, 403, 200, 403, 403];
     let public = [200; 10];
-    let table: [(&str, &str, [u16; 10]); 7] = [
+    let table: [(&str, &str, [u16; 10]); 8] = [
         ("get", "/healthz", public),
         ("get", "/readyz", public),
         ("get", "/api/v1/openapi.json", public),
@@ -212,6 +214,7 @@ async fn authorization_matrix(db: TestDb) {
         ("get", "/api/v1/dashboard", any_user),
         ("get", "/api/v1/organisations", any_user),
         ("get", "/api/v1/users", admin_only),
+        ("get", "/api/v1/audit", auditor_only),
     ];
     let mut tokens = vec![None];
     for user in DEMO_USERS {
