@@ -287,7 +287,124 @@ async fn settings_are_validated_and_applied(t: TestDb) {
     assert_eq!(s.session.absolute, SessionPolicy::default().absolute);
 }
 
+/// The actions recorded since `after`, oldest first.
+async fn actions_since(t: &TestDb, after: i64) -> Vec<(String, String, Option<String>)> {
+    let mut events = haven_store::audit::list(
+        &t.db,
+        &haven_store::audit::AuditFilter::default(),
+        None,
+        200,
+    )
+    .await
+    .unwrap();
+    events.retain(|e| e.seq > after);
+    events.reverse();
+    events
+        .into_iter()
+        .map(|e| (e.action, e.actor, e.entity_id))
+        .collect()
+}
+
+async fn last_seq(t: &TestDb) -> i64 {
+    haven_store::audit::verify(&t.db, |_, _| {})
+        .await
+        .unwrap()
+        .checked as i64
+}
+
+async fn account_changes_and_logins_are_audited(t: TestDb) {
+    let id = add_user(&t, "sreypov", "aftercare").await;
+    let uid = Some(id.to_string());
+    let start = last_seq(&t).await;
+    let pw = Password::new("lotus river morning");
+    let user = users::authenticate(&t.db, &ctx(), &hasher(), "sreypov", &pw)
+        .await
+        .unwrap();
+    assert!(
+        users::authenticate(&t.db, &ctx(), &hasher(), "sreypov", &Password::new("nope"))
+            .await
+            .is_err()
+    );
+    assert!(users::authenticate(&t.db, &ctx(), &hasher(), "nobody", &pw)
+        .await
+        .is_err());
+    let policy = SessionPolicy::default();
+    let (token, session) = sessions::start(
+        &t.db,
+        &ctx(),
+        id,
+        SessionKind::Api,
+        &policy,
+        &ClientInfo::default(),
+    )
+    .await
+    .unwrap();
+    // Resolving (and touching the idle clock) is not an audited write.
+    sessions::resolve(&t.db, &token, &policy).await.unwrap();
+    sessions::revoke(&t.db, &ctx(), &token).await.unwrap();
+    // Revoking an ended session changes nothing, so records nothing.
+    sessions::revoke(&t.db, &ctx(), &token).await.unwrap();
+    sessions::revoke_all(&t.db, &ctx(), id).await.unwrap();
+    users::set_locale(&t.db, &ctx(), id, Locale::Vi)
+        .await
+        .unwrap();
+    let name = Username::parse("sreypov").unwrap();
+    users::set_disabled(&t.db, &ctx(), &name, true)
+        .await
+        .unwrap();
+    users::set_disabled(&t.db, &ctx(), &name, false)
+        .await
+        .unwrap();
+    users::set_password(
+        &t.db,
+        &ctx(),
+        &hasher(),
+        &name,
+        &Password::new("new moon over the river"),
+    )
+    .await
+    .unwrap();
+    haven_store::settings::set(
+        &t.db,
+        &ctx(),
+        haven_core::SettingKey::SessionIdleMinutes,
+        "17",
+    )
+    .await
+    .unwrap();
+    let sys = "system:test".to_owned();
+    let sid = Some(session.id.to_string());
+    assert_eq!(
+        actions_since(&t, start).await,
+        vec![
+            ("auth.login".into(), user.id.to_string(), uid.clone()),
+            ("auth.login_failed".into(), sys.clone(), uid.clone()),
+            ("auth.login_failed".into(), sys.clone(), None),
+            ("session.start".into(), sys.clone(), sid.clone()),
+            ("session.revoke".into(), sys.clone(), sid),
+            ("session.revoke_all".into(), sys.clone(), uid.clone()),
+            ("user.set_locale".into(), sys.clone(), uid.clone()),
+            ("user.disable".into(), sys.clone(), uid.clone()),
+            ("user.enable".into(), sys.clone(), uid.clone()),
+            ("user.set_password".into(), sys.clone(), uid),
+            (
+                "setting.set".into(),
+                sys,
+                Some("session_idle_minutes".into())
+            ),
+        ]
+    );
+    let events =
+        haven_store::audit::list(&t.db, &haven_store::audit::AuditFilter::default(), None, 1)
+            .await
+            .unwrap();
+    // A setting's value is never recorded, only its name.
+    assert_eq!(events[0].fields, ["value"]);
+    assert_eq!(events[0].entity_id.as_deref(), Some("session_idle_minutes"));
+}
+
 haven_store::test_both_backends!(
+    account_changes_and_logins_are_audited,
     login_accepts_only_the_right_password,
     disabled_accounts_cannot_log_in_and_lose_their_sessions,
     duplicate_usernames_are_a_conflict_and_write_nothing,
