@@ -124,6 +124,9 @@ pub enum Problem {
     Gap { expected: i64 },
     /// The event does not link to the one before it: events were reordered or removed.
     Unlinked,
+    /// A stored value no longer has its column's type (written behind Haven's back); the seq
+    /// is the one after the last readable event.
+    Unreadable,
     /// The chain ends before the recorded head: events at the end were removed.
     Truncated { head_seq: i64 },
     /// The recorded head does not match the last event.
@@ -140,6 +143,9 @@ impl fmt::Display for Problem {
             ),
             Problem::Unlinked => f.write_str(
                 "it does not link to the event before it (events reordered or removed)",
+            ),
+            Problem::Unreadable => f.write_str(
+                "it cannot be read: a value was overwritten with one of the wrong type (edited)",
             ),
             Problem::Truncated { head_seq } => write!(
                 f,

@@ -11,7 +11,7 @@
 use crate::clock::{new_id, now};
 use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
-use haven_core::audit::{is_name, AuditEvent, Break, Hash, Verifier};
+use haven_core::audit::{is_name, AuditEvent, Break, Hash, Problem, Verifier};
 use haven_core::RequestContext;
 use uuid::Uuid;
 
@@ -91,9 +91,8 @@ const INSERT_SQL: &str = "INSERT INTO audit_events
      (seq, id, at, actor, action, entity, entity_id, fields, reason, client_addr, request_id, prev_hash, hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
-/// Writes a sealed event as is. Public for the benchmark and tests, which build chains
-/// directly; normal code calls [`append`].
-pub async fn insert(tx: &mut Tx, event: &AuditEvent) -> Result<(), StoreError> {
+/// Writes a sealed event as is.
+async fn insert(tx: &mut Tx, event: &AuditEvent) -> Result<(), StoreError> {
     let fields = event.fields.join(",");
     on_tx!(&mut *tx, conn => sqlx::query(INSERT_SQL)
         .bind(event.seq)
@@ -109,17 +108,6 @@ pub async fn insert(tx: &mut Tx, event: &AuditEvent) -> Result<(), StoreError> {
         .bind(event.request_id.as_deref())
         .bind(&event.prev_hash[..])
         .bind(&event.hash[..])
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// Sets the head after [`insert`]ing events directly (benchmark and tests only).
-pub async fn set_head(tx: &mut Tx, seq: i64, hash: &Hash) -> Result<(), StoreError> {
-    on_tx!(&mut *tx, conn => sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(seq)
-        .bind(&hash[..])
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
@@ -213,12 +201,26 @@ pub async fn verify(
     let mut after = 0_i64;
     progress(0, total);
     loop {
-        let rows: Vec<EventRow> = on_pool!(db, pool => sqlx::query_as(&sql)
+        let fetched: Result<Vec<EventRow>, sqlx::Error> = on_pool!(db, pool => sqlx::query_as(&sql)
             .bind(after)
             .bind(head_seq)
             .bind(VERIFY_PAGE)
             .fetch_all(pool)
-            .await?);
+            .await);
+        let rows = match fetched {
+            Ok(rows) => rows,
+            Err(sqlx::Error::ColumnDecode { .. }) => {
+                // A value no longer has its column's type: someone wrote to the table
+                // directly. Find and name the row rather than fail without a seq.
+                let broken = find_unreadable(db, &sql, after, head_seq).await?;
+                return Ok(VerifyReport {
+                    checked: verifier.checked(),
+                    total,
+                    broken: Some(broken),
+                });
+            }
+            Err(err) => return Err(err.into()),
+        };
         let Some(last) = rows.last() else { break };
         after = last.seq;
         for row in rows {
@@ -238,6 +240,39 @@ pub async fn verify(
         total,
         broken: verifier.finish(head_seq, &to_hash(&head_hash)).err(),
     })
+}
+
+/// Reads one row at a time after `after` until one fails to decode, and names it.
+async fn find_unreadable(
+    db: &Db,
+    sql: &str,
+    mut after: i64,
+    head_seq: i64,
+) -> Result<Break, StoreError> {
+    loop {
+        let one: Result<Option<EventRow>, sqlx::Error> = on_pool!(db, pool => sqlx::query_as(sql)
+            .bind(after)
+            .bind(head_seq)
+            .bind(1_i64)
+            .fetch_optional(pool)
+            .await);
+        match one {
+            Ok(Some(row)) => after = row.seq,
+            Ok(None) => {
+                return Err(StoreError::Internal(
+                    "an audit event could not be read, then could not be found again".into(),
+                ))
+            }
+            Err(sqlx::Error::ColumnDecode { .. }) => {
+                return Ok(Break {
+                    seq: after + 1,
+                    id: None,
+                    problem: Problem::Unreadable,
+                })
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
 }
 
 /// Narrows [`list`]. Every filter is optional; set ones must all match.

@@ -270,5 +270,16 @@ haven_store::test_both_backends!(
     concurrent_writers_keep_the_chain,
     a_failed_write_leaves_no_event,
     list_filters_and_pages_newest_first,
-    values_never_reach_the_log
+    values_never_reach_the_log,
+    an_unreadable_value_is_named
 );
+
+async fn an_unreadable_value_is_named(t: TestDb) {
+    write_events(&t.db, 4).await;
+    let sql = match t.db.backend() {
+        haven_store::Backend::Sqlite => "UPDATE audit_events SET at = 'not a time' WHERE seq = 3",
+        haven_store::Backend::Postgres => return, // PostgreSQL enforces column types itself.
+    };
+    tamper(&t.db, sql).await;
+    assert_eq!(broken(&t.db).await, (3, Problem::Unreadable));
+}
