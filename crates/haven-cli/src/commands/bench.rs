@@ -117,17 +117,16 @@ async fn audit_append(db: &Db, n: usize) -> Result<()> {
         .bind(i.to_string())
         .bind(haven_store::clock::now())
     };
+    // Alternated, so both see the same disk and the same neighbours on a shared machine.
     let mut bare = Vec::new();
+    let mut audited = Vec::new();
     for i in 0..n {
         let started = Instant::now();
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         write(i).execute(&mut *tx).await?;
         tx.commit().await?;
         bare.push(started.elapsed());
-    }
-    summary("write alone (SQLite upsert, fsync)", bare);
-    let mut audited = Vec::new();
-    for i in 0..n {
+
         let started = Instant::now();
         let mut tx = db.begin().await?;
         if let haven_store::Tx::Sqlite(t) = &mut tx {
@@ -148,6 +147,7 @@ async fn audit_append(db: &Db, n: usize) -> Result<()> {
         tx.commit().await?;
         audited.push(started.elapsed());
     }
+    summary("write alone (SQLite upsert, fsync)", bare);
     summary("same write + audit append", audited);
     Ok(())
 }
