@@ -177,7 +177,7 @@ impl VerifyReport {
 
 /// Events read per query while verifying: large enough that round trips do not dominate,
 /// small enough to keep memory flat.
-const VERIFY_PAGE: i64 = 5_000;
+const VERIFY_PAGE: i64 = 10_000;
 
 /// Re-checks the whole chain, streaming it in pages of [`VERIFY_PAGE`] by seq, and compares
 /// its end with the head. `progress(checked, total)` is called after every page.
