@@ -38,6 +38,11 @@ fn to_hash(bytes: &[u8]) -> Hash {
 
 /// Appends one event inside the caller's transaction, so the data and its audit event commit
 /// (or roll back) together.
+///
+/// Call it as the transaction's last statement (before `commit`): it locks the head row
+/// until commit, so appending last keeps that lock short and means no transaction ever waits
+/// for another row while holding the head (on PostgreSQL that order could deadlock with a
+/// writer holding that row and waiting for the head). Several appends in a row are fine.
 pub async fn append(
     tx: &mut Tx,
     ctx: &RequestContext,

@@ -245,6 +245,17 @@ pub async fn set_disabled(
     let Some(id) = id else {
         return Err(StoreError::NotFound("user"));
     };
+    if disabled {
+        on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE sessions SET revoked_at = $1
+             WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE username = $2)",
+        )
+        .bind(at)
+        .bind(username.as_str())
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
     audit_user(
         &mut tx,
         ctx,
@@ -257,17 +268,6 @@ pub async fn set_disabled(
         &["disabled_at"],
     )
     .await?;
-    if disabled {
-        on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE sessions SET revoked_at = $1
-             WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE username = $2)",
-        )
-        .bind(at)
-        .bind(username.as_str())
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
-    }
     tx.commit().await
 }
 
@@ -295,7 +295,6 @@ pub async fn set_password(
     let Some(id) = id else {
         return Err(StoreError::NotFound("user"));
     };
-    audit_user(&mut tx, ctx, "user.set_password", id, &["password_hash"]).await?;
     on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE sessions SET revoked_at = $1
          WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE username = $2)",
@@ -305,6 +304,7 @@ pub async fn set_password(
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
+    audit_user(&mut tx, ctx, "user.set_password", id, &["password_hash"]).await?;
     tx.commit().await
 }
 
