@@ -45,6 +45,9 @@ pub enum Command {
     /// Create or rotate the key file that protects survivor records.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Measure Haven's own costs on this machine (password hashing, database round trips).
     Bench(BenchArgs),
 }
@@ -206,6 +209,13 @@ pub struct KeysRotateArgs {
     /// The key file to rotate [default: DATA_DIR/haven.key].
     #[arg(long, env = "HAVEN_KEY_FILE", value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Re-check the whole hash chain of the audit log; exits 1 naming the first edited,
+    /// removed or reordered event.
+    Verify(DbArgs),
 }
 
 #[derive(Debug, Subcommand)]

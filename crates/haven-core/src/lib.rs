@@ -4,6 +4,7 @@
 //! (`Username::parse`, `Role::parse`, ...) so an invalid value cannot exist past it.
 
 pub mod actor;
+pub mod audit;
 pub mod error;
 pub mod identity;
 pub mod ids;

@@ -197,9 +197,14 @@ impl Db {
         Ok(())
     }
 
+    /// Opens a transaction. On SQLite it starts `BEGIN IMMEDIATE`, taking the write lock at
+    /// once: a deferred transaction that reads and then writes (as every audit append does)
+    /// cannot be upgraded once another writer holds the lock and would fail with
+    /// `SQLITE_BUSY` at once, bypassing the busy timeout. Taken up front, the lock is waited
+    /// for, so concurrent writers queue instead of failing.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }

@@ -106,11 +106,19 @@ pub const USERS: [DemoUser; 9] = [
 /// `password`. Hashing runs in parallel on the blocking pool.
 #[tracing::instrument(skip_all)]
 pub async fn seed(db: &Db, hasher: &PasswordHasher, password: &Password) -> Result<(), StoreError> {
+    // Demo data is audited like any other write, by Haven itself.
+    let ctx = RequestContext::system("demo");
     let mut tx = db.begin().await?;
-    let own = orgs::create_in(&mut tx, &OrgName::parse(OWN_ORGANISATION)?, OrgKind::Own).await?;
+    let own = orgs::create_in(
+        &mut tx,
+        &ctx,
+        &OrgName::parse(OWN_ORGANISATION)?,
+        OrgKind::Own,
+    )
+    .await?;
     let mut partner_ids = Vec::new();
     for name in PARTNERS {
-        let id = orgs::create_in(&mut tx, &OrgName::parse(name)?, OrgKind::Partner).await?;
+        let id = orgs::create_in(&mut tx, &ctx, &OrgName::parse(name)?, OrgKind::Partner).await?;
         partner_ids.push((name, id));
     }
     tx.commit().await?;
@@ -144,7 +152,7 @@ pub async fn seed(db: &Db, hasher: &PasswordHasher, password: &Password) -> Resu
             roles: Roles::parse_list(user.roles)?,
             locale: user.locale,
         };
-        users::create_with_hash(db, &new, &hash).await?;
+        users::create_with_hash(db, &ctx, &new, &hash).await?;
     }
     Ok(())
 }
@@ -264,6 +272,7 @@ pub async fn seed_survivors(db: &Db, keyring: &Keyring) -> Result<(), StoreError
 pub async fn seed_settings(db: &Db, require_totp: bool) -> Result<(), StoreError> {
     crate::settings::set(
         db,
+        &RequestContext::system("demo"),
         haven_core::SettingKey::TotpEnforced,
         if require_totp { "true" } else { "false" },
     )

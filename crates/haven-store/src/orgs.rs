@@ -1,10 +1,11 @@
 //! Organisations: the own organisation and the partner NGOs.
 
+use crate::audit::{self, AuditRecord};
 use crate::clock::{new_id, now};
 use crate::error::conflict_on_unique;
 use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
-use haven_core::{OrgId, OrgKind, OrgName};
+use haven_core::{OrgId, OrgKind, OrgName, RequestContext};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,9 +37,14 @@ impl TryFrom<OrgRow> for Organisation {
     }
 }
 
-/// Creates an organisation inside an open transaction.
+/// Creates an organisation inside an open transaction, audited in the same transaction.
 #[tracing::instrument(skip_all, fields(kind = kind.as_str()))]
-pub async fn create_in(tx: &mut Tx, name: &OrgName, kind: OrgKind) -> Result<OrgId, StoreError> {
+pub async fn create_in(
+    tx: &mut Tx,
+    ctx: &RequestContext,
+    name: &OrgName,
+    kind: OrgKind,
+) -> Result<OrgId, StoreError> {
     let id = new_id();
     let at = now();
     let message = match kind {
@@ -59,13 +65,30 @@ pub async fn create_in(tx: &mut Tx, name: &OrgName, kind: OrgKind) -> Result<Org
     .await
     .map(|r| r.rows_affected()))
     .map_err(|e| conflict_on_unique(e, &message))?;
+    audit::append(
+        tx,
+        ctx,
+        &AuditRecord {
+            action: "org.create",
+            entity: "organisation",
+            entity_id: Some(id.to_string()),
+            fields: &["name", "kind"],
+            reason: None,
+        },
+    )
+    .await?;
     Ok(OrgId::from_uuid(id))
 }
 
 /// Creates an organisation in its own transaction.
-pub async fn create(db: &Db, name: &OrgName, kind: OrgKind) -> Result<OrgId, StoreError> {
+pub async fn create(
+    db: &Db,
+    ctx: &RequestContext,
+    name: &OrgName,
+    kind: OrgKind,
+) -> Result<OrgId, StoreError> {
     let mut tx = db.begin().await?;
-    let id = create_in(&mut tx, name, kind).await?;
+    let id = create_in(&mut tx, ctx, name, kind).await?;
     tx.commit().await?;
     Ok(id)
 }

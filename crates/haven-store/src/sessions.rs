@@ -3,13 +3,14 @@
 //! A session is identified by a random 256-bit token given to the client once (as a cookie or
 //! a bearer token). Only the token's SHA-256 is stored.
 
+use crate::audit::{self, AuditRecord};
 use crate::clock::{new_id, now};
 use crate::users::{roles_of, User, UserRow, USER_COLUMNS};
-use crate::{on_pool, Db, StoreError};
+use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
-use haven_core::{SessionId, SessionPolicy, UserId};
+use haven_core::{RequestContext, SessionId, SessionPolicy, UserId};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use uuid::Uuid;
@@ -116,18 +117,20 @@ pub struct ClientInfo {
 #[tracing::instrument(skip_all, fields(user = %user, kind = kind.as_str()))]
 pub async fn start(
     db: &Db,
+    ctx: &RequestContext,
     user: UserId,
     kind: SessionKind,
     policy: &SessionPolicy,
     client: &ClientInfo,
 ) -> Result<(SessionToken, Session), StoreError> {
-    start_scoped(db, user, kind, SessionScope::Full, policy, client).await
+    start_scoped(db, ctx, user, kind, SessionScope::Full, policy, client).await
 }
 
 /// Starts a session limited to `scope` (API tokens may be read-only).
 #[tracing::instrument(skip_all, fields(user = %user, kind = kind.as_str(), scope = scope.as_str()))]
 pub async fn start_scoped(
     db: &Db,
+    ctx: &RequestContext,
     user: UserId,
     kind: SessionKind,
     scope: SessionScope,
@@ -142,7 +145,8 @@ pub async fn start_scoped(
         .user_agent
         .as_deref()
         .map(|ua| ua.chars().take(300).collect::<String>());
-    on_pool!(db, pool => sqlx::query(
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, conn => sqlx::query(
         "INSERT INTO sessions (id, token_hash, user_id, kind, created_at, last_seen_at, expires_at, client_addr, user_agent, scope)
          VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
     )
@@ -155,9 +159,11 @@ pub async fn start_scoped(
     .bind(client.addr.as_deref())
     .bind(user_agent)
     .bind(scope.as_str())
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
+    audit_session(&mut tx, ctx, "session.start", id).await?;
+    tx.commit().await?;
     Ok((
         token,
         Session {
@@ -214,6 +220,11 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 /// Resolves a presented token to its user, if the session is valid under `policy` and the
 /// account is enabled. Refreshes the idle clock.
+///
+/// The idle-clock refresh is deliberately not audited: it happens on ordinary requests (at
+/// most once a minute per session), records nothing a person chose to change, and would bury
+/// the meaningful events in noise. The reads and writes the request itself makes are audited
+/// where they happen.
 pub async fn resolve(
     db: &Db,
     token: &SessionToken,
@@ -270,30 +281,75 @@ pub async fn resolve(
     Ok(Some((user, session.into_session())))
 }
 
-/// Ends one session (logout). Ending an unknown or already ended session is not an error.
-pub async fn revoke(db: &Db, token: &SessionToken) -> Result<(), StoreError> {
-    on_pool!(db, pool => sqlx::query(
-        "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+/// Ends one session (logout). Ending an unknown or already ended session is not an error,
+/// and, having changed nothing, is not audited.
+pub async fn revoke(db: &Db, ctx: &RequestContext, token: &SessionToken) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    let ended: Option<Uuid> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING id",
     )
     .bind(now())
     .bind(token.digest())
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
+    .fetch_optional(conn)
+    .await?);
+    if let Some(id) = ended {
+        audit_session(&mut tx, ctx, "session.revoke", id).await?;
+    }
+    tx.commit().await
 }
 
-/// Ends every session of a user ("log out everywhere"); returns how many ended.
-pub async fn revoke_all(db: &Db, user: UserId) -> Result<u64, StoreError> {
-    let done = on_pool!(db, pool => sqlx::query(
+/// Ends every session of a user ("log out everywhere"); returns how many ended. Audited even
+/// when none were open, since the user asked for it.
+pub async fn revoke_all(db: &Db, ctx: &RequestContext, user: UserId) -> Result<u64, StoreError> {
+    let mut tx = db.begin().await?;
+    let done = on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
     )
     .bind(now())
     .bind(user.as_uuid())
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
+    audit::append(
+        &mut tx,
+        ctx,
+        &AuditRecord {
+            action: "session.revoke_all",
+            entity: "user",
+            entity_id: Some(user.to_string()),
+            fields: &["revoked_at"],
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(done)
+}
+
+/// Appends an event about one session (never its token).
+async fn audit_session(
+    tx: &mut Tx,
+    ctx: &RequestContext,
+    action: &str,
+    id: Uuid,
+) -> Result<(), StoreError> {
+    let fields: &[&str] = if action == "session.start" {
+        &["user_id", "kind", "expires_at", "client_addr", "user_agent"]
+    } else {
+        &["revoked_at"]
+    };
+    audit::append(
+        tx,
+        ctx,
+        &AuditRecord {
+            action,
+            entity: "session",
+            entity_id: Some(id.to_string()),
+            fields,
+            reason: None,
+        },
+    )
+    .await
 }
 
 /// The user's sessions that are still open, newest first (at most 100).

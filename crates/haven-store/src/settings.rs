@@ -1,8 +1,9 @@
 //! Instance settings: stored values over the defaults of `haven_core::Settings`.
 
+use crate::audit::{self, AuditRecord};
 use crate::clock::now;
-use crate::{dialect, on_pool, Db, StoreError};
-use haven_core::{SettingKey, Settings};
+use crate::{dialect, on_pool, on_tx, Db, StoreError};
+use haven_core::{RequestContext, SettingKey, Settings};
 
 /// The settings in force.
 pub async fn load(db: &Db) -> Result<Settings, StoreError> {
@@ -18,9 +19,14 @@ pub async fn load(db: &Db) -> Result<Settings, StoreError> {
     Ok(settings)
 }
 
-/// Sets one setting after checking its value.
+/// Sets one setting after checking its value; audited (the key, not the value).
 #[tracing::instrument(skip_all, fields(key = key.as_str()))]
-pub async fn set(db: &Db, key: SettingKey, value: &str) -> Result<(), StoreError> {
+pub async fn set(
+    db: &Db,
+    ctx: &RequestContext,
+    key: SettingKey,
+    value: &str,
+) -> Result<(), StoreError> {
     let value = Settings::validate(key, value)?.to_string();
     let sql = dialect::upsert(
         db.backend(),
@@ -28,12 +34,25 @@ pub async fn set(db: &Db, key: SettingKey, value: &str) -> Result<(), StoreError
         "key",
         "value = $2, updated_at = $3",
     );
-    on_pool!(db, pool => sqlx::query(&sql)
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, conn => sqlx::query(&sql)
         .bind(key.as_str())
         .bind(&value)
         .bind(now())
-        .execute(pool)
+        .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    audit::append(
+        &mut tx,
+        ctx,
+        &AuditRecord {
+            action: "setting.set",
+            entity: "setting",
+            entity_id: Some(key.as_str().to_owned()),
+            fields: &["value"],
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await
 }

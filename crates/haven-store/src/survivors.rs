@@ -51,6 +51,29 @@ pub enum Audience {
     Legal,
 }
 
+/// Appends the audit event of a survivor action inside `tx`. Field names only, never values.
+async fn audit(
+    tx: &mut Tx,
+    ctx: &RequestContext,
+    action: &str,
+    id: Uuid,
+    fields: &[&str],
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    crate::audit::append(
+        tx,
+        ctx,
+        &crate::audit::AuditRecord {
+            action,
+            entity: "survivor",
+            entity_id: Some(id.to_string()),
+            fields,
+            reason,
+        },
+    )
+    .await
+}
+
 /// The policy's view of the acting user.
 pub fn subject(user: &User) -> Subject<'_> {
     Subject {
@@ -227,7 +250,7 @@ pub async fn create(
     db: &Db,
     keyring: &Keyring,
     user: &User,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     reference: &Reference,
     fields: &[(SurvivorField, String)],
 ) -> Result<SurvivorId, StoreError> {
@@ -289,6 +312,8 @@ pub async fn create(
         .await
         .map(|r| r.rows_affected()))?;
     }
+    let names: Vec<&str> = map.keys().map(|f| f.as_str()).collect();
+    audit(&mut tx, ctx, "survivor.create", id, &names, None).await?;
     tx.commit().await?;
     Ok(SurvivorId::from_uuid(id))
 }
@@ -299,7 +324,7 @@ pub async fn read(
     db: &Db,
     keyring: &Keyring,
     user: &User,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     id: SurvivorId,
 ) -> Result<SurvivorView, StoreError> {
     let at = now();
@@ -314,6 +339,9 @@ pub async fn read(
         fields: BTreeMap::new(),
     };
     let Some(data_key) = data_key(db, keyring, survivor.id).await? else {
+        let mut tx = db.begin().await?;
+        audit(&mut tx, ctx, "survivor.read", survivor.id, &[], None).await?;
+        tx.commit().await?;
         return Ok(view);
     };
     let sealed: Vec<(String, Vec<u8>)> = on_pool!(db, pool => sqlx::query_as(
@@ -337,6 +365,10 @@ pub async fn read(
             })?;
         view.fields.insert(field, value);
     }
+    let names: Vec<&str> = view.fields.keys().map(|f| f.as_str()).collect();
+    let mut tx = db.begin().await?;
+    audit(&mut tx, ctx, "survivor.read", survivor.id, &names, None).await?;
+    tx.commit().await?;
     Ok(view)
 }
 
@@ -346,7 +378,7 @@ pub async fn update(
     db: &Db,
     keyring: &Keyring,
     user: &User,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     id: SurvivorId,
     changes: &[(SurvivorField, String)],
 ) -> Result<(), StoreError> {
@@ -442,6 +474,8 @@ pub async fn update(
         }
         write_lookups(&mut tx, survivor.id, &lookups(keyring, &map)).await?;
     }
+    let names: Vec<&str> = changes.iter().map(|(f, _)| f.as_str()).collect();
+    audit(&mut tx, ctx, "survivor.update", survivor.id, &names, None).await?;
     tx.commit().await
 }
 
@@ -530,7 +564,7 @@ pub async fn find(
 pub async fn break_glass(
     db: &Db,
     user: &User,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     id: SurvivorId,
     reason: &str,
 ) -> Result<DateTime<Utc>, StoreError> {
@@ -559,7 +593,8 @@ pub async fn break_glass(
         Decision::Deny(why) => return Err(StoreError::Forbidden(why.message().to_owned())),
     }
     let expires = at + BREAK_GLASS_DURATION;
-    on_pool!(db, pool => sqlx::query(
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, conn => sqlx::query(
         "INSERT INTO break_glass (id, survivor_id, user_id, reason, granted_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(new_id())
@@ -568,9 +603,19 @@ pub async fn break_glass(
     .bind(reason)
     .bind(at)
     .bind(expires)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
+    audit(
+        &mut tx,
+        ctx,
+        "survivor.break_glass",
+        survivor.id,
+        &[],
+        Some(reason),
+    )
+    .await?;
+    tx.commit().await?;
     tracing::warn!(user = %user.id, survivor = %survivor.id, "break-glass access granted");
     Ok(expires)
 }
@@ -613,7 +658,7 @@ pub async fn break_glass_log(
 pub async fn share(
     db: &Db,
     user: &User,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     id: SurvivorId,
     audience: Audience,
     classes: &[FieldClass],
@@ -635,7 +680,8 @@ pub async fn share(
         Audience::Legal => ("legal", None),
     };
     let share_id = new_id();
-    on_pool!(db, pool => sqlx::query(
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, conn => sqlx::query(
         "INSERT INTO survivor_shares (id, survivor_id, audience, org_id, classes, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(share_id)
@@ -645,9 +691,20 @@ pub async fn share(
     .bind(FieldClass::join(classes))
     .bind(user.id.as_uuid())
     .bind(at)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
+    let class_names: Vec<&str> = classes.iter().map(|c| c.as_str()).collect();
+    audit(
+        &mut tx,
+        ctx,
+        &format!("survivor.share.{kind}"),
+        survivor.id,
+        &class_names,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(share_id)
 }
 
@@ -655,7 +712,7 @@ pub async fn share(
 pub async fn withdraw_share(
     db: &Db,
     user: &User,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     id: SurvivorId,
     share_id: Uuid,
 ) -> Result<(), StoreError> {
@@ -664,19 +721,29 @@ pub async fn withdraw_share(
     if let Decision::Deny(why) = decide(&subject(user), Action::Share, &facts, at) {
         return Err(StoreError::Forbidden(why.message().to_owned()));
     }
-    let done = on_pool!(db, pool => sqlx::query(
+    let mut tx = db.begin().await?;
+    let done = on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE survivor_shares SET withdrawn_at = $1 WHERE id = $2 AND survivor_id = $3 AND withdrawn_at IS NULL",
     )
     .bind(at)
     .bind(share_id)
     .bind(survivor.id)
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     if done == 0 {
         return Err(StoreError::NotFound("consent"));
     }
-    Ok(())
+    audit(
+        &mut tx,
+        ctx,
+        "survivor.share.withdraw",
+        survivor.id,
+        &[],
+        None,
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// Checks that `user` may take `action` on the record: "not found" when she may not see it,
@@ -700,7 +767,7 @@ pub async fn ensure_may(
 pub async fn reassign(
     db: &Db,
     user: &User,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     id: SurvivorId,
     assignees: &[UserId],
 ) -> Result<(), StoreError> {
@@ -726,6 +793,7 @@ pub async fn reassign(
         .await
         .map(|r| r.rows_affected()))?;
     }
+    audit(&mut tx, ctx, "survivor.reassign", survivor.id, &[], None).await?;
     tx.commit().await
 }
 
@@ -734,7 +802,7 @@ pub async fn reassign(
 pub async fn erase(
     db: &Db,
     user: &User,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     id: SurvivorId,
     reason: &str,
 ) -> Result<(), StoreError> {
@@ -770,6 +838,15 @@ pub async fn erase(
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
+    audit(
+        &mut tx,
+        ctx,
+        "survivor.erase",
+        survivor.id,
+        &[],
+        Some(reason.trim()),
+    )
+    .await?;
     tx.commit().await
 }
 

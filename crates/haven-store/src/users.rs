@@ -1,13 +1,14 @@
 //! Staff accounts: creation, look-up, listing, disabling, passwords and login.
 
+use crate::audit::{self, AuditRecord};
 use crate::clock::{new_id, now};
 use crate::error::conflict_on_unique;
 use crate::password::{PasswordHasher, Verified};
-use crate::{on_pool, on_tx, Db, StoreError};
+use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use haven_core::{
-    check_password_policy, DisplayName, Locale, OrgId, OrgKind, Password, Role, Roles, UserId,
-    Username,
+    check_password_policy, Actor, DisplayName, Locale, OrgId, OrgKind, Password, RequestContext,
+    Role, Roles, UserId, Username,
 };
 use uuid::Uuid;
 
@@ -95,17 +96,23 @@ pub(crate) async fn roles_of(db: &Db, id: Uuid) -> Result<Vec<String>, StoreErro
 #[tracing::instrument(skip_all, fields(username = %new.username))]
 pub async fn create(
     db: &Db,
+    ctx: &RequestContext,
     hasher: &PasswordHasher,
     new: &NewUser,
     password: &Password,
 ) -> Result<UserId, StoreError> {
     check_password_policy(password, new.username.as_str())?;
     let hash = hasher.hash(password).await?;
-    create_with_hash(db, new, &hash).await
+    create_with_hash(db, ctx, new, &hash).await
 }
 
 /// Adds an account whose password is already hashed (demo data hashes once per user).
-pub async fn create_with_hash(db: &Db, new: &NewUser, hash: &str) -> Result<UserId, StoreError> {
+pub async fn create_with_hash(
+    db: &Db,
+    ctx: &RequestContext,
+    new: &NewUser,
+    hash: &str,
+) -> Result<UserId, StoreError> {
     let id = new_id();
     let at = now();
     let mut tx = db.begin().await?;
@@ -134,6 +141,25 @@ pub async fn create_with_hash(db: &Db, new: &NewUser, hash: &str) -> Result<User
             .await
             .map(|r| r.rows_affected()))?;
     }
+    audit::append(
+        &mut tx,
+        ctx,
+        &AuditRecord {
+            action: "user.create",
+            entity: "user",
+            entity_id: Some(id.to_string()),
+            fields: &[
+                "org_id",
+                "username",
+                "display_name",
+                "password_hash",
+                "locale",
+                "roles",
+            ],
+            reason: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(UserId::from_uuid(id))
 }
@@ -199,22 +225,26 @@ pub async fn list(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<User>,
 
 /// Disables or re-enables an account. Disabling also ends every session of the account.
 #[tracing::instrument(skip_all, fields(username = %username, disabled))]
-pub async fn set_disabled(db: &Db, username: &Username, disabled: bool) -> Result<(), StoreError> {
+pub async fn set_disabled(
+    db: &Db,
+    ctx: &RequestContext,
+    username: &Username,
+    disabled: bool,
+) -> Result<(), StoreError> {
     let at = now();
     let mut tx = db.begin().await?;
     let disabled_at = disabled.then_some(at);
-    let done = on_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE users SET disabled_at = $1, updated_at = $2 WHERE username = $3",
+    let id: Option<Uuid> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "UPDATE users SET disabled_at = $1, updated_at = $2 WHERE username = $3 RETURNING id",
     )
     .bind(disabled_at)
     .bind(at)
     .bind(username.as_str())
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if done == 0 {
+    .fetch_optional(conn)
+    .await?);
+    let Some(id) = id else {
         return Err(StoreError::NotFound("user"));
-    }
+    };
     if disabled {
         on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE sessions SET revoked_at = $1
@@ -226,6 +256,18 @@ pub async fn set_disabled(db: &Db, username: &Username, disabled: bool) -> Resul
         .await
         .map(|r| r.rows_affected()))?;
     }
+    audit_user(
+        &mut tx,
+        ctx,
+        if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        },
+        id,
+        &["disabled_at"],
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -233,6 +275,7 @@ pub async fn set_disabled(db: &Db, username: &Username, disabled: bool) -> Resul
 #[tracing::instrument(skip_all, fields(username = %username))]
 pub async fn set_password(
     db: &Db,
+    ctx: &RequestContext,
     hasher: &PasswordHasher,
     username: &Username,
     password: &Password,
@@ -241,18 +284,17 @@ pub async fn set_password(
     let hash = hasher.hash(password).await?;
     let at = now();
     let mut tx = db.begin().await?;
-    let done = on_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE username = $3",
+    let id: Option<Uuid> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE username = $3 RETURNING id",
     )
     .bind(&hash)
     .bind(at)
     .bind(username.as_str())
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if done == 0 {
+    .fetch_optional(conn)
+    .await?);
+    let Some(id) = id else {
         return Err(StoreError::NotFound("user"));
-    }
+    };
     on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE sessions SET revoked_at = $1
          WHERE revoked_at IS NULL AND user_id = (SELECT id FROM users WHERE username = $2)",
@@ -262,26 +304,66 @@ pub async fn set_password(
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
+    audit_user(&mut tx, ctx, "user.set_password", id, &["password_hash"]).await?;
     tx.commit().await
 }
 
 /// Remembers a user's language.
-pub async fn set_locale(db: &Db, user: UserId, locale: Locale) -> Result<(), StoreError> {
-    on_pool!(db, pool => sqlx::query("UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3")
-        .bind(locale.code())
-        .bind(now())
-        .bind(user.as_uuid())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+pub async fn set_locale(
+    db: &Db,
+    ctx: &RequestContext,
+    user: UserId,
+    locale: Locale,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    let done = on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(locale.code())
+    .bind(now())
+    .bind(user.as_uuid())
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    audit_user(&mut tx, ctx, "user.set_locale", user.as_uuid(), &["locale"]).await?;
+    tx.commit().await
+}
+
+/// Appends an event about one user account.
+async fn audit_user(
+    tx: &mut Tx,
+    ctx: &RequestContext,
+    action: &str,
+    id: Uuid,
+    fields: &[&str],
+) -> Result<(), StoreError> {
+    audit::append(
+        tx,
+        ctx,
+        &AuditRecord {
+            action,
+            entity: "user",
+            entity_id: Some(id.to_string()),
+            fields,
+            reason: None,
+        },
+    )
+    .await
 }
 
 /// Checks a username and password. Unknown user, wrong password and disabled account all give
 /// the same error after the same work, so the answer reveals nothing.
+///
+/// Both outcomes are audited: a success as `auth.login` by the user herself, a failure as
+/// `auth.login_failed` by `ctx`'s actor, naming the account only when it exists (the typed
+/// username is not recorded: people sometimes type their password into that box).
 #[tracing::instrument(skip_all)]
 pub async fn authenticate(
     db: &Db,
+    ctx: &RequestContext,
     hasher: &PasswordHasher,
     username: &str,
     password: &Password,
@@ -293,24 +375,62 @@ pub async fn authenticate(
     let verified = hasher
         .verify(password, row.as_ref().map(|r| r.password_hash.as_str()))
         .await?;
-    let (Some(row), Verified::Yes { needs_rehash }) = (row, verified) else {
-        return Err(StoreError::BadCredentials);
+    let known = row.as_ref().map(|r| r.id);
+    let row = match (row, verified) {
+        (Some(row), Verified::Yes { needs_rehash }) if row.disabled_at.is_none() => {
+            (row, needs_rehash)
+        }
+        _ => {
+            let mut tx = db.begin().await?;
+            let record = AuditRecord {
+                action: "auth.login_failed",
+                entity: "user",
+                entity_id: known.map(|id| id.to_string()),
+                fields: &[],
+                reason: None,
+            };
+            audit::append(&mut tx, ctx, &record).await?;
+            tx.commit().await?;
+            return Err(StoreError::BadCredentials);
+        }
     };
-    if row.disabled_at.is_some() {
-        return Err(StoreError::BadCredentials);
-    }
-    if needs_rehash {
-        let hash = hasher.hash(password).await?;
-        on_pool!(db, pool => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+    let (row, needs_rehash) = row;
+    let roles = roles_of(db, row.id).await?;
+    let user = row.into_user(roles)?;
+    // From here on the user herself is the actor.
+    let ctx = RequestContext {
+        actor: Actor::User {
+            id: user.id,
+            roles: user.roles.clone(),
+        },
+        ..ctx.clone()
+    };
+    let hash = if needs_rehash {
+        Some(hasher.hash(password).await?)
+    } else {
+        None
+    };
+    let mut tx = db.begin().await?;
+    if let Some(hash) = hash {
+        on_tx!(&mut tx, conn => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
-            .bind(row.id)
-            .execute(pool)
+            .bind(user.id.as_uuid())
+            .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        audit_user(
+            &mut tx,
+            &ctx,
+            "user.password_rehash",
+            user.id.as_uuid(),
+            &["password_hash"],
+        )
+        .await?;
         tracing::info!("password hash upgraded to the current cost");
     }
-    let roles = roles_of(db, row.id).await?;
-    row.into_user(roles)
+    audit_user(&mut tx, &ctx, "auth.login", user.id.as_uuid(), &[]).await?;
+    tx.commit().await?;
+    Ok(user)
 }
 
 /// Finds an account by its ID (the second sign-in step knows only the ID).

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use haven_core::Locale;
+use haven_core::{Actor, Locale, RequestContext};
 use haven_store::sessions::{self, ClientInfo, Session, SessionScope, SessionToken};
 use haven_store::users::User;
 use std::net::SocketAddr;
@@ -24,6 +24,8 @@ pub struct ApiUser {
     pub user: User,
     pub token: SessionToken,
     pub session: Session,
+    /// Who, from where, in which request: for the audit log.
+    pub ctx: RequestContext,
 }
 
 /// A signed-in browser user (session cookie). Missing or invalid: redirect to the login page.
@@ -32,6 +34,29 @@ pub struct PageUser {
     pub user: User,
     pub token: SessionToken,
     pub session: Session,
+    /// Who, from where, in which request: for the audit log.
+    pub ctx: RequestContext,
+}
+
+/// The audit context of a request by a signed-in user.
+pub fn user_context(user: &User, addr: ClientAddr) -> RequestContext {
+    RequestContext {
+        actor: Actor::User {
+            id: user.id,
+            roles: user.roles.clone(),
+        },
+        ..anonymous_context(addr)
+    }
+}
+
+/// The audit context of a request before anyone has signed in (a login attempt).
+pub fn anonymous_context(addr: ClientAddr) -> RequestContext {
+    let request_id = crate::request_id::current();
+    RequestContext {
+        actor: Actor::System("web:anonymous"),
+        client_addr: addr.0.map(|a| a.ip().to_string()),
+        request_id: (request_id != "-").then_some(request_id),
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<SessionToken> {
@@ -112,10 +137,13 @@ impl FromRequestParts<AppState> for ApiUser {
                 "your account must use two-step sign-in: enrol an authenticator app at POST /api/v1/me/totp first",
             ));
         }
+        let Ok(addr) = ClientAddr::from_request_parts(parts, state).await;
+        let ctx = user_context(&found.user, addr);
         Ok(ApiUser {
             user: found.user,
             token: found.token,
             session: found.session,
+            ctx,
         })
     }
 }
@@ -136,11 +164,16 @@ impl FromRequestParts<AppState> for PageUser {
             Ok(Some(found)) if found.must_enrol && !enrolment_page_allowed(parts.uri.path()) => {
                 Err(Redirect::to("/account").into_response())
             }
-            Ok(Some(found)) => Ok(PageUser {
-                user: found.user,
-                token: found.token,
-                session: found.session,
-            }),
+            Ok(Some(found)) => {
+                let Ok(addr) = ClientAddr::from_request_parts(parts, state).await;
+                let ctx = user_context(&found.user, addr);
+                Ok(PageUser {
+                    user: found.user,
+                    token: found.token,
+                    session: found.session,
+                    ctx,
+                })
+            }
             Ok(None) => Err(Redirect::to("/login").into_response()),
             Err(err) => Err(crate::pages::error_page(Locale::default(), err)),
         }

@@ -54,7 +54,12 @@ pub async fn sign_in(
     if let Err(wait) = throttle(state, username, addr).await? {
         return Ok(Outcome::Throttled(wait));
     }
-    let user = match users::authenticate(&state.db, &state.hasher, username, password).await {
+    let ctx = haven_core::RequestContext {
+        actor: haven_core::Actor::System("web:anonymous"),
+        client_addr: addr.map(str::to_owned),
+        request_id: Some(crate::request_id::current()),
+    };
+    let user = match users::authenticate(&state.db, &ctx, &state.hasher, username, password).await {
         Ok(user) => user,
         Err(StoreError::BadCredentials) => return Err(failed(state, username, addr).await),
         Err(err) => return Err(err.into()),

@@ -3,7 +3,9 @@
 
 use crate::cli::BenchArgs;
 use anyhow::Result;
-use haven_core::{Password, SessionPolicy};
+use haven_core::audit::{AuditEvent, GENESIS};
+use haven_core::{Password, RequestContext, SessionPolicy};
+use haven_store::audit;
 use haven_store::sessions::{self, ClientInfo, SessionKind};
 use haven_store::{ConnectOptions, DatabaseUrl, Db, HashCost, PasswordHasher};
 use std::time::{Duration, Instant};
@@ -76,6 +78,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         let started = Instant::now();
         let (token, _) = sessions::start(
             &db,
+            &RequestContext::system("cli:bench"),
             user.id,
             SessionKind::Api,
             &policy,
@@ -93,6 +96,151 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         resolving.push(started.elapsed());
     }
     summary("session resolve (per authenticated request)", resolving);
+    audit_append(&db, n.max(50)).await?;
+    db.close().await;
+    audit_verify(dir.path(), 1_000_000).await?;
+    Ok(())
+}
+
+/// The cost the audit log adds to a write: the same one-row write committed alone, and with
+/// an audit event appended in its transaction (SQLite, full fsync).
+async fn audit_append(db: &Db, n: usize) -> Result<()> {
+    let Db::Sqlite(pool) = db else {
+        return Ok(());
+    };
+    let ctx = RequestContext::system("cli:bench");
+    let write = |i: usize| {
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES ('bench', $1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = $1, updated_at = $2",
+        )
+        .bind(i.to_string())
+        .bind(haven_store::clock::now())
+    };
+    // Alternated, so both see the same disk and the same neighbours on a shared machine.
+    let mut bare = Vec::new();
+    let mut audited = Vec::new();
+    for i in 0..n {
+        let started = Instant::now();
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        write(i).execute(&mut *tx).await?;
+        tx.commit().await?;
+        bare.push(started.elapsed());
+
+        let started = Instant::now();
+        let mut tx = db.begin().await?;
+        if let haven_store::Tx::Sqlite(t) = &mut tx {
+            write(i).execute(&mut **t).await?;
+        }
+        audit::append(
+            &mut tx,
+            &ctx,
+            &audit::AuditRecord {
+                action: "setting.set",
+                entity: "setting",
+                entity_id: Some("bench".to_owned()),
+                fields: &["value"],
+                reason: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        audited.push(started.elapsed());
+    }
+    summary("write alone (SQLite upsert, fsync)", bare);
+    summary("same write + audit append", audited);
+    Ok(())
+}
+
+/// Fills a fresh SQLite file with `count` chained events (batched inserts, chain computed
+/// here), then times `haven audit verify`'s check of the whole chain.
+async fn audit_verify(dir: &std::path::Path, count: i64) -> Result<()> {
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.join("audit.db").display()))?;
+    let db = Db::connect(
+        &url,
+        &ConnectOptions {
+            create_if_missing: true,
+            ..ConnectOptions::default()
+        },
+    )
+    .await?;
+    db.migrate().await?;
+    let Db::Sqlite(pool) = &db else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    let mut prev = GENESIS;
+    let at = haven_store::clock::now();
+    const BATCH: i64 = 1_000;
+    let mut tx = pool.begin().await?;
+    let mut seq = 0;
+    while seq < count {
+        let mut events = Vec::with_capacity(BATCH as usize);
+        for _ in 0..BATCH.min(count - seq) {
+            seq += 1;
+            let event = AuditEvent {
+                seq,
+                id: haven_store::clock::new_id(),
+                at,
+                actor: "system:cli:bench".to_owned(),
+                action: "survivor.read".to_owned(),
+                entity: "survivor".to_owned(),
+                entity_id: Some(format!("{seq:08}")),
+                fields: vec!["name".to_owned(), "date_of_birth".to_owned()],
+                reason: None,
+                client_addr: Some("192.0.2.1".to_owned()),
+                request_id: None,
+                prev_hash: prev,
+                hash: GENESIS,
+            }
+            .seal();
+            prev = event.hash;
+            events.push(event);
+        }
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO audit_events (seq, id, at, actor, action, entity, entity_id, fields, \
+             reason, client_addr, request_id, prev_hash, hash) ",
+        );
+        insert.push_values(&events, |mut row, e| {
+            row.push_bind(e.seq)
+                .push_bind(e.id)
+                .push_bind(e.at)
+                .push_bind(e.actor.clone())
+                .push_bind(e.action.clone())
+                .push_bind(e.entity.clone())
+                .push_bind(e.entity_id.clone())
+                .push_bind(e.fields.join(","))
+                .push_bind(e.reason.clone())
+                .push_bind(e.client_addr.clone())
+                .push_bind(e.request_id.clone())
+                .push_bind(e.prev_hash.to_vec())
+                .push_bind(e.hash.to_vec());
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(count)
+        .bind(prev.to_vec())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    println!(
+        "{:<44} {:>10.3?}",
+        format!("audit: generate {count} events"),
+        started.elapsed()
+    );
+    let started = Instant::now();
+    let report = audit::verify(&db, |_, _| {}).await?;
+    let took = started.elapsed();
+    if !report.is_valid() || report.checked != count as u64 {
+        anyhow::bail!("the generated chain did not verify: {report:?}");
+    }
+    println!(
+        "{:<44} {:>10.3?}  ({:.0} events/s)",
+        format!("audit verify ({count} events)"),
+        took,
+        count as f64 / took.as_secs_f64()
+    );
     db.close().await;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; this one loads configuration, starts logging and dispatches.
 
+mod audit;
 mod bench;
 mod config_cmd;
 mod demo;
@@ -8,7 +9,7 @@ mod org;
 mod serve;
 mod user;
 
-use crate::cli::{Cli, Command, DbArgs, KeysCommand, OrgCommand, UserCommand};
+use crate::cli::{AuditCommand, Cli, Command, DbArgs, KeysCommand, OrgCommand, UserCommand};
 use crate::config::{self, FileConfig, LogFormat};
 use anyhow::{Context, Result};
 use haven_store::{ConnectOptions, Db, StoreError};
@@ -49,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             KeysCommand::Init(args) => keys::init(args, file),
             KeysCommand::Rotate(args) => keys::rotate(args, file).await,
         },
+        Command::Audit(AuditCommand::Verify(args)) => audit::verify(args, file).await,
         Command::Config(command) => config_cmd::run(command),
         Command::Bench(args) => bench::run(args).await,
     }
@@ -68,6 +70,7 @@ fn config_file_of(command: &Command) -> Option<std::path::PathBuf> {
         Command::Org(OrgCommand::List(a)) => a,
         Command::Keys(KeysCommand::Rotate(a)) => &a.db,
         Command::Keys(KeysCommand::Init(_)) => return None,
+        Command::Audit(AuditCommand::Verify(a)) => a,
         Command::Demo(_) | Command::Config(_) | Command::Bench(_) => return None,
     };
     db.config.clone()

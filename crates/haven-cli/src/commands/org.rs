@@ -9,7 +9,13 @@ pub async fn add(args: OrgAddArgs, file: FileConfig) -> Result<()> {
     let name = OrgName::parse(&args.name).map_err(|e| anyhow!("name: {}", e.message))?;
     let kind = OrgKind::parse(&args.kind).map_err(|e| anyhow!("--kind: {}", e.message))?;
     let db = super::open_db(&args.db, &file, false).await?;
-    haven_store::orgs::create(&db, &name, kind).await?;
+    haven_store::orgs::create(
+        &db,
+        &haven_core::RequestContext::system("cli:org add"),
+        &name,
+        kind,
+    )
+    .await?;
     println!("Added {} ({}).", name.as_str(), kind.as_str());
     db.close().await;
     Ok(())

@@ -3,7 +3,7 @@
 use crate::cli::{DbArgs, PasswordArgs, UserAddArgs, UsernameArgs};
 use crate::config::FileConfig;
 use anyhow::{anyhow, Result};
-use haven_core::{DisplayName, Locale, Password, Roles, Username};
+use haven_core::{DisplayName, Locale, Password, RequestContext, Roles, Username};
 use haven_store::users::{self, NewUser};
 use haven_store::{orgs, HashCost, PasswordHasher};
 
@@ -37,6 +37,7 @@ pub async fn add(args: UserAddArgs, file: FileConfig) -> Result<()> {
     let hasher = PasswordHasher::new(HashCost::STANDARD)?;
     users::create(
         &db,
+        &RequestContext::system("cli:user add"),
         &hasher,
         &NewUser {
             org_id: org.id,
@@ -91,9 +92,18 @@ pub async fn set_disabled(args: UsernameArgs, file: FileConfig, disabled: bool) 
     let username =
         Username::parse(&args.username).map_err(|e| anyhow!("username: {}", e.message))?;
     let db = super::open_db(&args.db, &file, false).await?;
-    users::set_disabled(&db, &username, disabled)
-        .await
-        .map_err(|e| anyhow!("{username}: {e}"))?;
+    users::set_disabled(
+        &db,
+        &RequestContext::system(if disabled {
+            "cli:user disable"
+        } else {
+            "cli:user enable"
+        }),
+        &username,
+        disabled,
+    )
+    .await
+    .map_err(|e| anyhow!("{username}: {e}"))?;
     println!(
         "{username} is {}.",
         if disabled {
@@ -112,9 +122,15 @@ pub async fn reset_password(args: PasswordArgs, file: FileConfig) -> Result<()> 
     let (password, generated) = password_from(args.password_stdin)?;
     let db = super::open_db(&args.db, &file, false).await?;
     let hasher = PasswordHasher::new(HashCost::STANDARD)?;
-    users::set_password(&db, &hasher, &username, &password)
-        .await
-        .map_err(|e| anyhow!("{username}: {e}"))?;
+    users::set_password(
+        &db,
+        &RequestContext::system("cli:user reset-password"),
+        &hasher,
+        &username,
+        &password,
+    )
+    .await
+    .map_err(|e| anyhow!("{username}: {e}"))?;
     println!("New password set for {username}; their sessions have ended.");
     if generated {
         println!("Password (shown once): {}", password.expose());

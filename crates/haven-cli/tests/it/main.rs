@@ -40,6 +40,8 @@ fn every_subcommand_has_help() {
         vec!["config", "default", "--help"],
         vec!["config", "check", "--help"],
         vec!["bench", "--help"],
+        vec!["audit", "--help"],
+        vec!["audit", "verify", "--help"],
     ] {
         let out = haven(&args);
         assert!(out.status.success(), "{args:?}");
@@ -583,4 +585,69 @@ fn a_wrong_or_exposed_key_file_stops_start_up() {
             text(&out.stderr)
         );
     }
+}
+
+#[test]
+fn audit_verify_passes_a_sound_log_and_names_a_tampered_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("haven.db");
+    let url = format!("sqlite://{}", path.display());
+    assert!(haven(&["migrate", "--database-url", &url]).status.success());
+    for name in ["Field Office", "Hagar", "World Hope International"] {
+        let kind = if name == "Field Office" {
+            "own"
+        } else {
+            "partner"
+        };
+        let out = haven(&["org", "add", name, "--kind", kind, "--database-url", &url]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let good = haven(&["audit", "verify", "--database-url", &url]);
+    assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
+    let stdout = text(&good.stdout);
+    assert!(stdout.contains("Checked 3 of 3"), "{stdout}");
+    assert!(stdout.contains("intact"), "{stdout}");
+
+    // Edit one event behind Haven's back, as someone with the database file could.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let id: Vec<u8> = runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE audit_events SET actor = 'system:someone-else' WHERE seq = 2")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let id = sqlx::query_scalar("SELECT id FROM audit_events WHERE seq = 2")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        id
+    });
+    let id = uuid_text(&id);
+    let bad = haven(&["audit", "verify", "--database-url", &url]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stdout = text(&bad.stdout);
+    let stderr = text(&bad.stderr);
+    assert!(stdout.contains("Checked 1 of 3"), "{stdout}");
+    assert!(
+        stderr.contains("event 2") && stderr.contains(&id),
+        "{stderr}"
+    );
+    assert!(stderr.contains("edited"), "{stderr}");
+}
+
+/// A 16-byte UUID as its hyphenated text.
+fn uuid_text(bytes: &[u8]) -> String {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }

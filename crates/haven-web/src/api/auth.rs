@@ -1,7 +1,7 @@
 //! API sign-in and sign-out with bearer tokens, and "who am I".
 
 use crate::api::json::ApiJson;
-use crate::auth::{client_info, ApiUser, ClientAddr};
+use crate::auth::{client_info, user_context, ApiUser, ClientAddr};
 use crate::error::ApiError;
 use crate::login_flow::{self, Outcome};
 use crate::state::AppState;
@@ -126,6 +126,7 @@ pub async fn login(
     let settings = state.settings().await?;
     let (token, session) = sessions::start_scoped(
         &state.db,
+        &user_context(&user, client),
         user.id,
         SessionKind::Api,
         scope,
@@ -152,7 +153,7 @@ pub async fn logout(
     State(state): State<AppState>,
     caller: ApiUser,
 ) -> Result<StatusCode, ApiError> {
-    sessions::revoke(&state.db, &caller.token).await?;
+    sessions::revoke(&state.db, &caller.ctx, &caller.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -175,6 +176,6 @@ pub async fn logout_all(
     State(state): State<AppState>,
     caller: ApiUser,
 ) -> Result<StatusCode, ApiError> {
-    sessions::revoke_all(&state.db, caller.user.id).await?;
+    sessions::revoke_all(&state.db, &caller.ctx, caller.user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

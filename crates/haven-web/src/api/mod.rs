@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, plus `/healthz` and `/readyz`.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod directory;
 pub mod health;
@@ -29,6 +30,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/dashboard"),
     ("get", "/api/v1/organisations"),
     ("get", "/api/v1/users"),
+    ("get", "/api/v1/audit"),
     ("get", "/api/v1/openapi.json"),
     ("get", "/api/v1/survivors"),
     ("post", "/api/v1/survivors"),
@@ -60,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/dashboard", get(directory::dashboard))
         .route("/api/v1/organisations", get(directory::organisations))
         .route("/api/v1/users", get(directory::users))
+        .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route(
             "/api/v1/survivors",

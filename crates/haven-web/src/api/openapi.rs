@@ -32,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         super::survivors::withdraw_share,
         super::survivors::reassign,
         super::survivors::break_glass_log,
+        super::audit::list,
         document,
     ),
     modifiers(&BearerAuth),

@@ -427,13 +427,6 @@ pub async fn break_glass_log(
 impl ApiUser {
     /// The audit context of this request.
     pub fn context(&self) -> RequestContext {
-        RequestContext {
-            actor: haven_core::Actor::User {
-                id: self.user.id,
-                roles: self.user.roles.clone(),
-            },
-            client_addr: None,
-            request_id: Some(crate::request_id::current()),
-        }
+        self.ctx.clone()
     }
 }

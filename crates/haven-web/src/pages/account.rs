@@ -144,7 +144,7 @@ pub async fn logout_all(
     if !csrf_ok(&jar, &form.csrf) {
         return super::login::expired_form(&state, &headers, jar);
     }
-    if let Err(err) = sessions::revoke_all(&state.db, caller.user.id).await {
+    if let Err(err) = sessions::revoke_all(&state.db, &caller.ctx, caller.user.id).await {
         return super::error_page(caller.user.locale, err.into());
     }
     let jar = jar.remove(cookie(SESSION_COOKIE, String::new(), &state));

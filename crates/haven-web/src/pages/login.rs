@@ -99,6 +99,7 @@ async fn finish(
         Ok(settings) => {
             sessions::start(
                 &state.db,
+                &crate::auth::user_context(user, client),
                 user.id,
                 SessionKind::Browser,
                 &settings.session,
@@ -309,7 +310,7 @@ pub async fn logout(
     if !csrf_ok(&jar, &form.csrf) {
         return expired_form(&state, &headers, jar);
     }
-    if let Err(err) = sessions::revoke(&state.db, &caller.token).await {
+    if let Err(err) = sessions::revoke(&state.db, &caller.ctx, &caller.token).await {
         return super::error_page(caller.user.locale, err.into());
     }
     let jar = jar.remove(cookie(SESSION_COOKIE, String::new(), &state));

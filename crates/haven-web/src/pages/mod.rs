@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod audit;
 pub mod home;
 pub mod login;
 pub mod sections;
@@ -46,7 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/referrals", get(sections::not_ready))
         .route("/legal", get(sections::not_ready))
         .route("/reports", get(sections::not_ready))
-        .route("/audit", get(sections::not_ready))
+        .route("/audit", get(audit::audit))
         .route("/assets/{file}", get(assets::serve))
 }
 
@@ -216,6 +217,7 @@ pub fn safe_next(next: &str) -> &str {
 /// account so it follows the user to other devices.
 async fn switch_language(
     State(state): State<AppState>,
+    client: crate::auth::ClientAddr,
     headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<LanguageForm>,
@@ -238,7 +240,14 @@ async fn switch_language(
             if let Ok(Some((user, _))) =
                 haven_store::sessions::resolve(&state.db, &token, &settings.session).await
             {
-                if let Err(err) = haven_store::users::set_locale(&state.db, user.id, locale).await {
+                if let Err(err) = haven_store::users::set_locale(
+                    &state.db,
+                    &crate::auth::user_context(&user, client),
+                    user.id,
+                    locale,
+                )
+                .await
+                {
                     tracing::warn!(error = %err, "could not save the language on the account");
                 }
             }

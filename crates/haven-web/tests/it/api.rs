@@ -107,6 +107,7 @@ async fn bad_logins_all_look_the_same(db: TestDb) {
     }
     haven_store::users::set_disabled(
         &app.db.db,
+        &haven_core::RequestContext::system("test"),
         &haven_core::Username::parse("legal").unwrap(),
         true,
     )
@@ -203,10 +204,11 @@ async fn authorization_matrix(db: TestDb) {
     // (method, route, path requested, statuses for: anonymous, then DEMO_USERS in order)
     let admin_only = [401, 200, 403, 403, 403, 403, 403, 403, 403, 403];
     let any_user = [401, 200, 200, 200, 200, 200, 200, 200, 200, 200];
+    let auditor_only = [401, 403, 403, 403, 403, 403, 403, 200, 403, 403];
     let public = [200; 10];
     let no_such_session = "/api/v1/me/sessions/01900000-0000-7000-8000-000000000000";
     // Logout-all comes last: it ends the tokens the other rows use.
-    let table: [(&str, &str, &str, [u16; 10]); 13] = [
+    let table: [(&str, &str, &str, [u16; 10]); 14] = [
         ("get", "/healthz", "/healthz", public),
         ("get", "/readyz", "/readyz", public),
         (
@@ -245,6 +247,7 @@ async fn authorization_matrix(db: TestDb) {
             "/api/v1/me/totp/confirm",
             [401, 400, 400, 400, 400, 400, 400, 400, 400, 400],
         ),
+        ("get", "/api/v1/audit", "/api/v1/audit", auditor_only),
         (
             "post",
             "/api/v1/auth/logout-all",

@@ -177,12 +177,22 @@ async fn limits_hold_across_instances(db: TestDb) {
 }
 
 async fn sessions_end_after_idle_and_absolute_limits(db: TestDb) {
-    haven_store::settings::set(&db.db, SettingKey::SessionIdleMinutes, "5")
-        .await
-        .unwrap();
-    haven_store::settings::set(&db.db, SettingKey::SessionAbsoluteHours, "1")
-        .await
-        .unwrap();
+    haven_store::settings::set(
+        &db.db,
+        &haven_core::RequestContext::system("test"),
+        SettingKey::SessionIdleMinutes,
+        "5",
+    )
+    .await
+    .unwrap();
+    haven_store::settings::set(
+        &db.db,
+        &haven_core::RequestContext::system("test"),
+        SettingKey::SessionAbsoluteHours,
+        "1",
+    )
+    .await
+    .unwrap();
     let app = TestApp::spawn(db).await;
     let me = |token: String| {
         let client = app.client();
@@ -705,9 +715,14 @@ async fn html_account_page_enrols_and_signs_out_everywhere(db: TestDb) {
 
 async fn required_roles_must_enrol_before_anything_else(db: TestDb) {
     let app = TestApp::spawn(db).await;
-    haven_store::settings::set(&app.db.db, SettingKey::TotpEnforced, "true")
-        .await
-        .unwrap();
+    haven_store::settings::set(
+        &app.db.db,
+        &haven_core::RequestContext::system("test"),
+        SettingKey::TotpEnforced,
+        "true",
+    )
+    .await
+    .unwrap();
     // A fresh instance reads the changed setting at once.
     let enforced = app.another_instance().await;
     let token_on = |user: &'static str| {
@@ -811,9 +826,14 @@ async fn required_roles_must_enrol_before_anything_else(db: TestDb) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // Everyone, when the organisation says so.
-    haven_store::settings::set(&app.db.db, SettingKey::TotpRequiredForAll, "true")
-        .await
-        .unwrap();
+    haven_store::settings::set(
+        &app.db.db,
+        &haven_core::RequestContext::system("test"),
+        SettingKey::TotpRequiredForAll,
+        "true",
+    )
+    .await
+    .unwrap();
     let everyone = app.another_instance().await;
     let r = app
         .client()

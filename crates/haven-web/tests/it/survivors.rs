@@ -664,7 +664,59 @@ async fn names_are_never_stored_in_clear(db: TestDb) {
     );
 }
 
+async fn every_survivor_read_and_write_is_audited_without_values(db: TestDb) {
+    let s = Session::new(db).await;
+    let s1 = s.path("/api/v1/survivors/{S1}");
+    assert_eq!(
+        s.call(Some("partner-worldhope"), "get", &s1, None).await.0,
+        StatusCode::OK
+    );
+    let (status, _) = s
+        .call(
+            Some("aftercare"),
+            "patch",
+            &s1,
+            Some(json!({"fields": {"psychosocial_notes": "Zanzibarine note"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let filter = haven_store::audit::AuditFilter {
+        entity: Some("survivor".to_owned()),
+        entity_id: Some(s.ids["S1"].clone()),
+        ..Default::default()
+    };
+    let events = haven_store::audit::list(&s.app.db.db, &filter, None, 200)
+        .await
+        .unwrap();
+    // The partner read exactly the three fields shared with her organisation.
+    assert!(
+        events.iter().any(|e| e.action == "survivor.read"
+            && e.fields == ["name", "date_of_birth", "family_contact"]),
+        "the partner's read is recorded with the fields returned: {:?}",
+        events
+            .iter()
+            .map(|e| (e.action.clone(), e.fields.clone()))
+            .collect::<Vec<_>>()
+    );
+    let update = events
+        .iter()
+        .find(|e| e.action == "survivor.update")
+        .expect("the change is recorded");
+    assert_eq!(update.fields, ["psychosocial_notes"]);
+    let everything = format!("{events:?}");
+    assert!(
+        !everything.contains("Zanzibarine") && !everything.contains("Nguyễn"),
+        "values never reach the audit log"
+    );
+    let report = haven_store::audit::verify(&s.app.db.db, |_, _| {})
+        .await
+        .unwrap();
+    assert!(report.is_valid(), "{report:?}");
+    assert_eq!(report.checked, report.total);
+}
+
 haven_store::test_both_backends!(
+    every_survivor_read_and_write_is_audited_without_values,
     survivor_authorization_matrix,
     each_role_sees_only_its_fields,
     break_glass_opens_a_record_for_a_time_and_managers_see_it,
