@@ -369,20 +369,27 @@ pub async fn list_open(db: &Db, user: UserId) -> Result<Vec<Session>, StoreError
 
 /// Ends one of the user's own sessions by its ID. Another user's session is "not found",
 /// so IDs of other people's sessions cannot be probed.
-pub async fn revoke_own(db: &Db, user: UserId, id: SessionId) -> Result<(), StoreError> {
-    let done = on_pool!(db, pool => sqlx::query(
+pub async fn revoke_own(
+    db: &Db,
+    ctx: &RequestContext,
+    user: UserId,
+    id: SessionId,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    let done = on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
     )
     .bind(now())
     .bind(id.as_uuid())
     .bind(user.as_uuid())
-    .execute(pool)
+    .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
     if done == 0 {
         return Err(StoreError::NotFound("session"));
     }
-    Ok(())
+    audit_session(&mut tx, ctx, "session.revoke", id.as_uuid()).await?;
+    tx.commit().await
 }
 
 #[cfg(test)]

@@ -231,6 +231,7 @@ fn matching_step(secret: &TotpSecret, code: &str, at: i64) -> Result<Option<i64>
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn confirm_enrolment(
     db: &Db,
+    ctx: &haven_core::RequestContext,
     user: UserId,
     code: &str,
 ) -> Result<Vec<RecoveryCode>, StoreError> {
@@ -282,6 +283,18 @@ pub async fn confirm_enrolment(
         .await
         .map(|r| r.rows_affected()))?;
     }
+    crate::audit::append(
+        &mut tx,
+        ctx,
+        &crate::audit::AuditRecord {
+            action: "user.totp_enable",
+            entity: "user",
+            entity_id: Some(user.to_string()),
+            fields: &["totp", "recovery_codes"],
+            reason: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(codes)
 }
@@ -334,7 +347,11 @@ pub async fn verify(db: &Db, user: UserId, code: &str) -> Result<bool, StoreErro
 /// Removes an account's authenticator and recovery codes and ends its sessions, in one
 /// transaction (for a lost phone and lost codes; the account enrols again).
 #[tracing::instrument(skip_all, fields(username = %username))]
-pub async fn reset(db: &Db, username: &haven_core::Username) -> Result<(), StoreError> {
+pub async fn reset(
+    db: &Db,
+    ctx: &haven_core::RequestContext,
+    username: &haven_core::Username,
+) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     let id: Option<uuid::Uuid> = on_tx!(&mut tx, conn => sqlx::query_scalar(
         "SELECT id FROM users WHERE username = $1",
@@ -363,6 +380,18 @@ pub async fn reset(db: &Db, username: &haven_core::Username) -> Result<(), Store
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
+    crate::audit::append(
+        &mut tx,
+        ctx,
+        &crate::audit::AuditRecord {
+            action: "user.totp_reset",
+            entity: "user",
+            entity_id: Some(id.to_string()),
+            fields: &["totp", "recovery_codes"],
+            reason: None,
+        },
+    )
+    .await?;
     tx.commit().await
 }
 

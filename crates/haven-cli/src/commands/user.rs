@@ -145,9 +145,13 @@ pub async fn reset_totp(args: UsernameArgs, file: FileConfig) -> Result<()> {
     let username =
         Username::parse(&args.username).map_err(|e| anyhow!("username: {}", e.message))?;
     let db = super::open_db(&args.db, &file, false).await?;
-    haven_store::totp::reset(&db, &username)
-        .await
-        .map_err(|e| anyhow!("{username}: {e}"))?;
+    haven_store::totp::reset(
+        &db,
+        &haven_core::RequestContext::system("cli:user reset-totp"),
+        &username,
+    )
+    .await
+    .map_err(|e| anyhow!("{username}: {e}"))?;
     println!("Two-step sign-in removed for {username}; their sessions have ended.");
     db.close().await;
     Ok(())

@@ -55,13 +55,23 @@ async fn enrolment_codes_and_recovery(t: TestDb) {
         totp::status(&t.db, user).await.unwrap(),
         TotpStatus::Pending
     );
-    let err = totp::confirm_enrolment(&t.db, user, "abcdef")
-        .await
-        .unwrap_err();
+    let err = totp::confirm_enrolment(
+        &t.db,
+        &haven_core::RequestContext::system("test"),
+        user,
+        "abcdef",
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
-    let codes = totp::confirm_enrolment(&t.db, user, &code(secret.base32(), 0))
-        .await
-        .unwrap();
+    let codes = totp::confirm_enrolment(
+        &t.db,
+        &haven_core::RequestContext::system("test"),
+        user,
+        &code(secret.base32(), 0),
+    )
+    .await
+    .unwrap();
     assert_eq!(codes.len(), 10);
     assert_eq!(
         totp::status(&t.db, user).await.unwrap(),
@@ -99,13 +109,22 @@ async fn enrolment_codes_and_recovery(t: TestDb) {
     let other = add_user(&t, "dara", "aftercare").await;
     assert!(!totp::verify(&t.db, other, codes[1].expose()).await.unwrap());
     // An administrator's reset removes the factor and its codes.
-    totp::reset(&t.db, &haven_core::Username::parse("sophea").unwrap())
-        .await
-        .unwrap();
+    totp::reset(
+        &t.db,
+        &haven_core::RequestContext::system("test"),
+        &haven_core::Username::parse("sophea").unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(totp::status(&t.db, user).await.unwrap(), TotpStatus::Off);
     assert!(!totp::verify(&t.db, user, codes[1].expose()).await.unwrap());
     assert!(matches!(
-        totp::reset(&t.db, &haven_core::Username::parse("nobody").unwrap()).await,
+        totp::reset(
+            &t.db,
+            &haven_core::RequestContext::system("test"),
+            &haven_core::Username::parse("nobody").unwrap()
+        )
+        .await,
         Err(StoreError::NotFound(_))
     ));
 }

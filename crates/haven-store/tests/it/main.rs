@@ -5,4 +5,5 @@
 mod accounts;
 mod audit;
 mod identity;
+mod keys;
 mod schema;

@@ -87,7 +87,13 @@ pub async fn revoke_session(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = Uuid::parse_str(id.trim()).map_err(|_| ApiError::not_found("session"))?;
-    sessions::revoke_own(&state.db, caller.user.id, SessionId::from_uuid(id)).await?;
+    sessions::revoke_own(
+        &state.db,
+        &caller.ctx,
+        caller.user.id,
+        SessionId::from_uuid(id),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -191,7 +197,8 @@ pub async fn totp_confirm(
     caller: ApiUser,
     ApiJson(request): ApiJson<TotpConfirm>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
-    let codes = totp::confirm_enrolment(&state.db, caller.user.id, &request.code).await?;
+    let codes =
+        totp::confirm_enrolment(&state.db, &caller.ctx, caller.user.id, &request.code).await?;
     Ok(Json(RecoveryCodes {
         recovery_codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
     }))

@@ -120,7 +120,7 @@ pub async fn revoke(
     let Ok(id) = Uuid::parse_str(id.trim()).map(SessionId::from_uuid) else {
         return super::not_found_page(locale, Some(&caller.user), jar, &state);
     };
-    match sessions::revoke_own(&state.db, caller.user.id, id).await {
+    match sessions::revoke_own(&state.db, &caller.ctx, caller.user.id, id).await {
         Ok(()) if id == caller.session.id => {
             let jar = jar.remove(cookie(SESSION_COOKIE, String::new(), &state));
             (jar, Redirect::to("/login")).into_response()
@@ -238,7 +238,7 @@ pub async fn confirm(
         return super::login::expired_form(&state, &headers, jar);
     }
     let locale = locale_for(&headers, Some(&caller.user));
-    match totp::confirm_enrolment(&state.db, caller.user.id, &form.code).await {
+    match totp::confirm_enrolment(&state.db, &caller.ctx, caller.user.id, &form.code).await {
         Ok(codes) => {
             let (jar, csrf) = csrf_token(jar, &state);
             let page = CodesPage {
