@@ -13,9 +13,12 @@ trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 url="sqlite://$dir/haven.db"
 port=18765
 HAVEN_LOG=warn "$bin" migrate --database-url "$url" >/dev/null 2>&1
+"$bin" keys init --key-file "$dir/haven.key" >/dev/null
+# One start binds the key file to the database, as on a real deployment.
+HAVEN_LOG=warn timeout 2 "$bin" serve --database-url "$url" --key-file "$dir/haven.key" --listen "127.0.0.1:$port" >/dev/null 2>&1 || true
 
 start_ns=$(date +%s%N)
-HAVEN_LOG=warn "$bin" serve --database-url "$url" --listen "127.0.0.1:$port" >/dev/null 2>&1 &
+HAVEN_LOG=warn "$bin" serve --database-url "$url" --key-file "$dir/haven.key" --listen "127.0.0.1:$port" >/dev/null 2>&1 &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.005; done
 ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))

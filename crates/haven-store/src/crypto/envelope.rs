@@ -11,26 +11,35 @@ use zeroize::Zeroizing;
 const VERSION: u8 = 1;
 const NONCE_LEN: usize = 24;
 
-/// A survivor's own data key, in clear only in memory; wiped on drop.
-pub struct DataKey(Zeroizing<[u8; 32]>);
+/// A survivor's own data key, in clear only in memory; wiped on drop. The cipher is keyed
+/// once, since a record's fields are sealed and opened together (the cipher wipes its copy of
+/// the key on drop too).
+pub struct DataKey {
+    bytes: Zeroizing<[u8; 32]>,
+    cipher: XChaCha20Poly1305,
+}
 
 impl DataKey {
     pub fn generate() -> DataKey {
-        DataKey(Zeroizing::new(rand::random()))
+        DataKey::from_bytes(rand::random())
     }
 
     pub(crate) fn from_bytes(bytes: [u8; 32]) -> DataKey {
-        DataKey(Zeroizing::new(bytes))
+        let cipher = XChaCha20Poly1305::new((&bytes).into());
+        DataKey {
+            bytes: Zeroizing::new(bytes),
+            cipher,
+        }
     }
 
     pub(crate) fn bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.bytes
     }
 
     /// Encrypts one field of one record.
     pub fn seal(&self, record: Uuid, field: &str, plaintext: &str) -> Sealed<String> {
-        Sealed::new(seal_bytes(
-            &self.0,
+        Sealed::new(seal_with(
+            &self.cipher,
             &field_aad(record, field),
             plaintext.as_bytes(),
         ))
@@ -44,7 +53,7 @@ impl DataKey {
         field: &str,
         sealed: &Sealed<String>,
     ) -> Result<String, CryptoError> {
-        let bytes = open_bytes(&self.0, &field_aad(record, field), sealed.as_bytes())?;
+        let bytes = open_with(&self.cipher, &field_aad(record, field), sealed.as_bytes())?;
         String::from_utf8(bytes.to_vec()).map_err(|_| CryptoError::Integrity)
     }
 }
@@ -97,7 +106,10 @@ impl<T> fmt::Debug for Sealed<T> {
 /// `version || nonce || ciphertext+tag`, with a fresh random 192-bit nonce (safe to draw at
 /// random, unlike 96-bit nonces).
 pub(crate) fn seal_bytes(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-    let cipher = XChaCha20Poly1305::new(key.into());
+    seal_with(&XChaCha20Poly1305::new(key.into()), aad, plaintext)
+}
+
+fn seal_with(cipher: &XChaCha20Poly1305, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let nonce_bytes: [u8; NONCE_LEN] = rand::random();
     let nonce = XNonce::from_slice(&nonce_bytes);
     // Encryption with a valid key and nonce cannot fail for in-memory buffers; an empty
@@ -123,10 +135,17 @@ pub(crate) fn open_bytes(
     aad: &[u8],
     sealed: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    open_with(&XChaCha20Poly1305::new(key.into()), aad, sealed)
+}
+
+fn open_with(
+    cipher: &XChaCha20Poly1305,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if sealed.len() < 1 + NONCE_LEN + 16 || sealed[0] != VERSION {
         return Err(CryptoError::Integrity);
     }
-    let cipher = XChaCha20Poly1305::new(key.into());
     let nonce = XNonce::from_slice(&sealed[1..1 + NONCE_LEN]);
     cipher
         .decrypt(
