@@ -664,10 +664,7 @@ pub async fn share(
     classes: &[FieldClass],
 ) -> Result<Uuid, StoreError> {
     let at = now();
-    let (survivor, facts, _) = visible(db, user, id, at).await?;
-    if let Decision::Deny(why) = decide(&subject(user), Action::Share, &facts, at) {
-        return Err(StoreError::Forbidden(why.message().to_owned()));
-    }
+    let survivor = permitted(db, user, id, Action::Share, at).await?;
     if classes.is_empty() {
         return Err(ValidationError::new(
             "classes",
@@ -717,10 +714,7 @@ pub async fn withdraw_share(
     share_id: Uuid,
 ) -> Result<(), StoreError> {
     let at = now();
-    let (survivor, facts, _) = visible(db, user, id, at).await?;
-    if let Decision::Deny(why) = decide(&subject(user), Action::Share, &facts, at) {
-        return Err(StoreError::Forbidden(why.message().to_owned()));
-    }
+    let survivor = permitted(db, user, id, Action::Share, at).await?;
     let mut tx = db.begin().await?;
     let done = on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE survivor_shares SET withdrawn_at = $1 WHERE id = $2 AND survivor_id = $3 AND withdrawn_at IS NULL",
@@ -755,10 +749,20 @@ pub async fn ensure_may(
     id: SurvivorId,
     action: Action,
 ) -> Result<(), StoreError> {
-    let at = now();
-    let (_, facts, _) = visible(db, user, id, at).await?;
+    permitted(db, user, id, action, now()).await.map(|_| ())
+}
+
+/// The record, when `user` may see it and take `action` on it.
+async fn permitted(
+    db: &Db,
+    user: &User,
+    id: SurvivorId,
+    action: Action,
+    at: DateTime<Utc>,
+) -> Result<SurvivorRow, StoreError> {
+    let (survivor, facts, _) = visible(db, user, id, at).await?;
     match decide(&subject(user), action, &facts, at) {
-        Decision::Allow(_) => Ok(()),
+        Decision::Allow(_) => Ok(survivor),
         Decision::Deny(why) => Err(StoreError::Forbidden(why.message().to_owned())),
     }
 }
@@ -772,10 +776,7 @@ pub async fn reassign(
     assignees: &[UserId],
 ) -> Result<(), StoreError> {
     let at = now();
-    let (survivor, facts, _) = visible(db, user, id, at).await?;
-    if let Decision::Deny(why) = decide(&subject(user), Action::Reassign, &facts, at) {
-        return Err(StoreError::Forbidden(why.message().to_owned()));
-    }
+    let survivor = permitted(db, user, id, Action::Reassign, at).await?;
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, conn => sqlx::query("DELETE FROM survivor_assignments WHERE survivor_id = $1")
         .bind(survivor.id)
@@ -814,10 +815,7 @@ pub async fn erase(
         .into());
     }
     let at = now();
-    let (survivor, facts, _) = visible(db, user, id, at).await?;
-    if let Decision::Deny(why) = decide(&subject(user), Action::Erase, &facts, at) {
-        return Err(StoreError::Forbidden(why.message().to_owned()));
-    }
+    let survivor = permitted(db, user, id, Action::Erase, at).await?;
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE survivor_keys SET wrapped_key = NULL, destroyed_at = $1 WHERE survivor_id = $2",
