@@ -98,10 +98,11 @@ pub async fn page(
     (jar, render(&page)).into_response()
 }
 
+/// A form that carries nothing but its CSRF token (sign-out buttons).
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 /// "Sign out this session". Ending the current one signs this browser out.

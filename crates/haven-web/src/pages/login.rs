@@ -294,18 +294,12 @@ pub async fn code_submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct LogoutForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     caller: PageUser,
     jar: CookieJar,
-    Form(form): Form<LogoutForm>,
+    Form(form): Form<super::account::CsrfForm>,
 ) -> Response {
     if !csrf_ok(&jar, &form.csrf) {
         return expired_form(&state, &headers, jar);
