@@ -61,20 +61,40 @@ mod tests {
             .collect()
     }
 
+    /// Each feature keeps its strings in its own file (`main.ftl`, `crisis.ftl`, ...); every
+    /// file of `en/` must exist in every other language with exactly the same keys.
     #[test]
     fn every_string_is_translated_into_every_language() {
-        let en = keys(include_str!("../locales/en/main.ftl"));
-        assert!(en.len() > 40);
-        for (name, ftl) in [
-            ("km", include_str!("../locales/km/main.ftl")),
-            ("vi", include_str!("../locales/vi/main.ftl")),
-        ] {
-            let other = keys(ftl);
-            let missing: Vec<_> = en.difference(&other).collect();
-            let extra: Vec<_> = other.difference(&en).collect();
-            assert!(missing.is_empty(), "{name} lacks {missing:?}");
-            assert!(extra.is_empty(), "{name} has unknown keys {extra:?}");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let read = |lang: &str, file: &std::ffi::OsStr| {
+            std::fs::read_to_string(root.join(lang).join(file))
+                .unwrap_or_else(|e| panic!("{lang}/{file:?}: {e}"))
+        };
+        let mut files: Vec<_> = std::fs::read_dir(root.join("en"))
+            .expect("locales/en")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        files.sort();
+        assert!(files.iter().any(|f| f == "main.ftl"));
+        let mut all_keys = BTreeSet::new();
+        for file in &files {
+            let en = keys(&read("en", file));
+            for key in &en {
+                assert!(all_keys.insert(key.clone()), "{key} is defined twice");
+            }
+            for lang in ["km", "vi"] {
+                let other = keys(&read(lang, file));
+                let missing: Vec<_> = en.difference(&other).collect();
+                let extra: Vec<_> = other.difference(&en).collect();
+                assert!(missing.is_empty(), "{lang}/{file:?} lacks {missing:?}");
+                assert!(extra.is_empty(), "{lang}/{file:?} has unknown keys {extra:?}");
+            }
         }
+        for lang in ["km", "vi"] {
+            let count = std::fs::read_dir(root.join(lang)).expect("locale dir").count();
+            assert_eq!(count, files.len(), "{lang}/ has files that en/ lacks");
+        }
+        assert!(all_keys.len() > 40);
     }
 
     #[test]
