@@ -90,10 +90,31 @@ pub enum SurvivorField {
     MedicalNotes,
     PsychosocialNotes,
     Statement,
+    /// `female`, `male` or `other`.
+    Sex,
+    /// The age she gives, in whole years.
+    StatedAge,
+    /// The age staff estimate when she has no papers, in whole years.
+    EstimatedAge,
+    /// How the age was estimated (appearance, dental check, school records...).
+    AgeEstimateMethod,
+    Nationality,
+    /// Language codes she speaks, e.g. `vi` or `km,en`.
+    Languages,
+    /// The language an interpreter is needed for; empty when none is needed.
+    InterpreterLanguage,
+    /// The province or region she comes from.
+    HomeRegion,
+    /// What needs a doctor now (injuries, pain, pregnancy, medication).
+    ImmediateMedicalNeeds,
+    /// Who recruited her: a neighbour, a relative, a boyfriend, a stranger...
+    RecruiterRelationship,
+    /// How she came to the venue: `deception`, `debt`, `family`, `job_offer`, `abduction`, `other`.
+    RecruitmentFactors,
 }
 
 impl SurvivorField {
-    pub const ALL: [SurvivorField; 8] = [
+    pub const ALL: [SurvivorField; 19] = [
         SurvivorField::Name,
         SurvivorField::Aliases,
         SurvivorField::DateOfBirth,
@@ -102,6 +123,17 @@ impl SurvivorField {
         SurvivorField::MedicalNotes,
         SurvivorField::PsychosocialNotes,
         SurvivorField::Statement,
+        SurvivorField::Sex,
+        SurvivorField::StatedAge,
+        SurvivorField::EstimatedAge,
+        SurvivorField::AgeEstimateMethod,
+        SurvivorField::Nationality,
+        SurvivorField::Languages,
+        SurvivorField::InterpreterLanguage,
+        SurvivorField::HomeRegion,
+        SurvivorField::ImmediateMedicalNeeds,
+        SurvivorField::RecruiterRelationship,
+        SurvivorField::RecruitmentFactors,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -114,18 +146,41 @@ impl SurvivorField {
             SurvivorField::MedicalNotes => "medical_notes",
             SurvivorField::PsychosocialNotes => "psychosocial_notes",
             SurvivorField::Statement => "statement",
+            SurvivorField::Sex => "sex",
+            SurvivorField::StatedAge => "stated_age",
+            SurvivorField::EstimatedAge => "estimated_age",
+            SurvivorField::AgeEstimateMethod => "age_estimate_method",
+            SurvivorField::Nationality => "nationality",
+            SurvivorField::Languages => "languages",
+            SurvivorField::InterpreterLanguage => "interpreter_language",
+            SurvivorField::HomeRegion => "home_region",
+            SurvivorField::ImmediateMedicalNeeds => "immediate_medical_needs",
+            SurvivorField::RecruiterRelationship => "recruiter_relationship",
+            SurvivorField::RecruitmentFactors => "recruitment_factors",
         }
     }
 
     pub const fn class(self) -> FieldClass {
         match self {
-            SurvivorField::Name | SurvivorField::Aliases | SurvivorField::DateOfBirth => {
-                FieldClass::Identity
-            }
+            SurvivorField::Name
+            | SurvivorField::Aliases
+            | SurvivorField::DateOfBirth
+            | SurvivorField::Sex
+            | SurvivorField::StatedAge
+            | SurvivorField::EstimatedAge
+            | SurvivorField::AgeEstimateMethod
+            | SurvivorField::Nationality
+            | SurvivorField::Languages
+            | SurvivorField::InterpreterLanguage
+            | SurvivorField::HomeRegion => FieldClass::Identity,
             SurvivorField::Phone | SurvivorField::FamilyContact => FieldClass::Contact,
-            SurvivorField::MedicalNotes => FieldClass::Medical,
+            SurvivorField::MedicalNotes | SurvivorField::ImmediateMedicalNeeds => {
+                FieldClass::Medical
+            }
             SurvivorField::PsychosocialNotes => FieldClass::Psychosocial,
-            SurvivorField::Statement => FieldClass::LegalStatement,
+            SurvivorField::Statement
+            | SurvivorField::RecruiterRelationship
+            | SurvivorField::RecruitmentFactors => FieldClass::LegalStatement,
         }
     }
 
@@ -159,13 +214,142 @@ impl SurvivorField {
                 "cannot contain control characters",
             ));
         }
-        if self == SurvivorField::DateOfBirth && !value.is_empty() {
-            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
-                ValidationError::new(self.as_str(), "must be a date written as YYYY-MM-DD")
-            })?;
+        if value.is_empty() {
+            return Ok(String::new());
         }
-        Ok(value.to_owned())
+        match self {
+            SurvivorField::DateOfBirth => {
+                chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+                    ValidationError::new(self.as_str(), "must be a date written as YYYY-MM-DD")
+                })?;
+                Ok(value.to_owned())
+            }
+            SurvivorField::Sex => {
+                let sex = value.to_lowercase();
+                if SEXES.contains(&sex.as_str()) {
+                    Ok(sex)
+                } else {
+                    Err(ValidationError::new(
+                        self.as_str(),
+                        "must be female, male or other",
+                    ))
+                }
+            }
+            SurvivorField::StatedAge | SurvivorField::EstimatedAge => match value.parse::<u8>() {
+                Ok(age) if age <= 120 => Ok(age.to_string()),
+                _ => Err(ValidationError::new(
+                    self.as_str(),
+                    "must be an age in whole years, from 0 to 120",
+                )),
+            },
+            SurvivorField::Languages => Ok(parse_languages(self.as_str(), value)?.join(",")),
+            SurvivorField::InterpreterLanguage => {
+                let codes = parse_languages(self.as_str(), value)?;
+                if codes.len() > 1 {
+                    return Err(ValidationError::new(
+                        self.as_str(),
+                        "name one language the interpreter is needed for",
+                    ));
+                }
+                Ok(codes.join(","))
+            }
+            SurvivorField::RecruitmentFactors => {
+                let mut factors = Vec::new();
+                for item in value.split(',').map(|f| f.trim().to_lowercase()) {
+                    if item.is_empty() {
+                        continue;
+                    }
+                    if !RECRUITMENT_FACTORS.contains(&item.as_str()) {
+                        return Err(ValidationError::new(
+                            self.as_str(),
+                            format!(
+                                "'{item}' is not a recruitment factor; choose from: {}",
+                                RECRUITMENT_FACTORS.join(", ")
+                            ),
+                        ));
+                    }
+                    if !factors.contains(&item) {
+                        factors.push(item);
+                    }
+                }
+                Ok(factors.join(","))
+            }
+            _ => Ok(value.to_owned()),
+        }
     }
+}
+
+/// Values accepted for [`SurvivorField::Sex`].
+pub const SEXES: [&str; 3] = ["female", "male", "other"];
+
+/// Values accepted in [`SurvivorField::RecruitmentFactors`].
+pub const RECRUITMENT_FACTORS: [&str; 6] = [
+    "deception",
+    "debt",
+    "family",
+    "job_offer",
+    "abduction",
+    "other",
+];
+
+/// Parses a comma-separated list of ISO 639 language codes (`km`, `vi`, `en`, `th`...), in
+/// lowercase and without duplicates, keeping the order given.
+pub fn parse_languages(field: &'static str, input: &str) -> Result<Vec<String>, ValidationError> {
+    let mut codes: Vec<String> = Vec::new();
+    for code in input.split(',').map(|c| c.trim().to_lowercase()) {
+        if code.is_empty() {
+            continue;
+        }
+        if !(2..=3).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_lowercase()) {
+            return Err(ValidationError::new(
+                field,
+                format!("'{code}' is not a language code; write codes such as km, vi or en"),
+            ));
+        }
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    Ok(codes)
+}
+
+/// Her age in whole years on `day`, from her date of birth.
+pub fn age_on(date_of_birth: chrono::NaiveDate, day: chrono::NaiveDate) -> Option<u32> {
+    day.years_since(date_of_birth)
+}
+
+/// Checks the fields of an intake against each other, on the day of entry: a date of birth
+/// in the future, or a stated age that contradicts the date of birth by more than a year.
+pub fn check_intake(
+    fields: &std::collections::BTreeMap<SurvivorField, String>,
+    today: chrono::NaiveDate,
+) -> Result<(), ValidationError> {
+    let Some(dob) = fields
+        .get(&SurvivorField::DateOfBirth)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
+        return Ok(());
+    };
+    let Some(age) = age_on(dob, today) else {
+        return Err(ValidationError::new(
+            "date_of_birth",
+            "is in the future; check the year",
+        ));
+    };
+    if let Some(stated) = fields
+        .get(&SurvivorField::StatedAge)
+        .and_then(|a| a.parse::<u32>().ok())
+    {
+        if stated.abs_diff(age) > 1 {
+            return Err(ValidationError::new(
+                "stated_age",
+                format!(
+                    "{stated} does not match the date of birth {dob} (that makes her {age}); correct one of them, or leave the date of birth empty if it is not known"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A survivor's reference code, used instead of her name wherever a name is not needed (a girl
@@ -258,6 +442,50 @@ mod tests {
             .validate("line one\nline two")
             .is_ok());
         assert!(SurvivorField::Name.validate("bad\u{0000}name").is_err());
+    }
+
+    #[test]
+    fn intake_values_are_normalised_or_refused() {
+        assert_eq!(SurvivorField::Sex.validate("Female").unwrap(), "female");
+        assert!(SurvivorField::Sex.validate("girl").is_err());
+        assert_eq!(SurvivorField::StatedAge.validate(" 14 ").unwrap(), "14");
+        assert!(SurvivorField::EstimatedAge.validate("about 15").is_err());
+        assert!(SurvivorField::StatedAge.validate("130").is_err());
+        assert_eq!(
+            SurvivorField::Languages.validate("VI, km ,vi").unwrap(),
+            "vi,km"
+        );
+        assert!(SurvivorField::Languages.validate("Vietnamese").is_err());
+        assert!(SurvivorField::InterpreterLanguage
+            .validate("vi,km")
+            .is_err());
+        assert_eq!(
+            SurvivorField::RecruitmentFactors
+                .validate("debt, Family")
+                .unwrap(),
+            "debt,family"
+        );
+        assert!(SurvivorField::RecruitmentFactors
+            .validate("bad luck")
+            .is_err());
+        assert_eq!(SurvivorField::StatedAge.validate("").unwrap(), "");
+    }
+
+    #[test]
+    fn intake_fields_must_agree() {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let intake = |dob: &str, age: &str| {
+            let mut m = std::collections::BTreeMap::new();
+            m.insert(SurvivorField::DateOfBirth, dob.to_owned());
+            m.insert(SurvivorField::StatedAge, age.to_owned());
+            check_intake(&m, today)
+        };
+        assert!(intake("2012-03-01", "14").is_ok());
+        assert!(intake("2012-03-01", "15").is_ok(), "a year's slack");
+        let err = intake("2012-03-01", "19").unwrap_err();
+        assert_eq!(err.field, "stated_age");
+        assert!(err.message.contains("makes her 14"));
+        assert_eq!(intake("2027-01-01", "").unwrap_err().field, "date_of_birth");
     }
 
     #[test]
