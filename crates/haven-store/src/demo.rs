@@ -2,12 +2,13 @@
 //! account per role. Real partner names appear only here, as demo data.
 
 use crate::orgs;
+use crate::partner_services;
 use crate::survivors::{self, Audience};
 use crate::users::{self, NewUser};
 use crate::{Db, Keyring, PasswordHasher, StoreError};
 use haven_core::{
-    DisplayName, FieldClass, Locale, OrgKind, OrgName, Password, Reference, RequestContext, Roles,
-    SurvivorField, Username,
+    DisplayName, FieldClass, Locale, OrgKind, OrgName, PartnerService, Password, Reference,
+    RequestContext, Roles, SurvivorField, Username,
 };
 
 /// The organisation that runs the demo instance.
@@ -25,6 +26,31 @@ pub const PARTNERS: [&str; 9] = [
     "Sak Saum",
     "Chab Dai Coalition",
 ];
+
+/// What each demo partner offers, after the domain notes.
+fn services_of(partner: &str) -> &'static [PartnerService] {
+    use PartnerService::*;
+    match partner {
+        "World Hope International" => {
+            &[AssessmentCentre, Counselling, MedicalClinic, FamilyTracing]
+        }
+        "Agape International Missions" => &[LongTermResidentialCare, Counselling, School, LegalAid],
+        "Rapha House" => &[LongTermResidentialCare, Counselling, LiteracyAndLifeSkills],
+        "Hagar" => &[
+            LongTermResidentialCare,
+            Counselling,
+            School,
+            VocationalTraining,
+            LiteracyAndLifeSkills,
+            Employment,
+        ],
+        "Transitions Global" => &[IndependentLivingTransition, Counselling, VocationalTraining],
+        "World Vision" => &[EmergencyShelter, Counselling, FamilyTracing],
+        "Bloom Café" | "Sak Saum" => &[VocationalTraining, Employment],
+        "Chab Dai Coalition" => &[LegalAid, FamilyTracing],
+        _ => &[],
+    }
+}
 
 /// A demo login: username, display name, roles, organisation (None = own), language.
 #[derive(Debug)]
@@ -119,6 +145,7 @@ pub async fn seed(db: &Db, hasher: &PasswordHasher, password: &Password) -> Resu
     let mut partner_ids = Vec::new();
     for name in PARTNERS {
         let id = orgs::create_in(&mut tx, &ctx, &OrgName::parse(name)?, OrgKind::Partner).await?;
+        partner_services::set_in(&mut tx, &ctx, id, services_of(name)).await?;
         partner_ids.push((name, id));
     }
     tx.commit().await?;

@@ -13,6 +13,7 @@ pub mod dialect;
 pub mod error;
 pub mod login_throttle;
 pub mod orgs;
+pub mod partner_services;
 pub mod password;
 pub mod pending_logins;
 pub mod sessions;
