@@ -5,9 +5,12 @@
 
 pub mod actor;
 pub mod audit;
+pub mod crisis;
 pub mod error;
+pub mod identification;
 pub mod identity;
 pub mod ids;
+pub mod intervention;
 pub mod locale;
 pub mod nav;
 pub mod org;

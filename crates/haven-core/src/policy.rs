@@ -38,6 +38,9 @@ pub struct RecordFacts {
     pub legal_classes: Vec<FieldClass>,
     /// Until when the asking user holds break-glass access to this record, if at all.
     pub break_glass_until: Option<DateTime<Utc>>,
+    /// Aftercare staff rostered on the intervention she was rescued in, while she is still in
+    /// crisis care: the team at the police station cares for every girl, day and night.
+    pub crisis_team: Vec<UserId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +67,8 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grant {
     Assigned,
+    /// On the roster of her intervention while she is in crisis care.
+    CrisisTeam,
     ManagerOversight,
     LegalConsent,
     PartnerConsent,
@@ -132,6 +137,8 @@ pub fn decide(
         return Decision::Deny(Refusal::Compartment);
     }
     let assigned = same_org && has(Role::Aftercare) && record.assignees.contains(&subject.user);
+    let crisis_team =
+        same_org && has(Role::Aftercare) && record.crisis_team.contains(&subject.user);
     let manager = same_org && has(Role::Manager);
     let partner_classes = if has(Role::Partner) && subject.org_kind == OrgKind::Partner {
         record
@@ -151,6 +158,9 @@ pub fn decide(
         Action::Read(class) => {
             if assigned {
                 return Decision::Allow(Grant::Assigned);
+            }
+            if crisis_team {
+                return Decision::Allow(Grant::CrisisTeam);
             }
             if let Some(classes) = partner_classes {
                 if classes.contains(&class) {
@@ -181,6 +191,8 @@ pub fn decide(
         Action::Write(class) => {
             if assigned {
                 Decision::Allow(Grant::Assigned)
+            } else if crisis_team {
+                Decision::Allow(Grant::CrisisTeam)
             } else if legal
                 && class == FieldClass::LegalStatement
                 && record.legal_classes.contains(&class)
@@ -195,6 +207,8 @@ pub fn decide(
         Action::See => {
             if assigned {
                 Decision::Allow(Grant::Assigned)
+            } else if crisis_team {
+                Decision::Allow(Grant::CrisisTeam)
             } else if manager {
                 Decision::Allow(Grant::ManagerOversight)
             } else if partner_classes.is_some_and(|c| !c.is_empty()) {
@@ -276,6 +290,7 @@ mod tests {
             )],
             legal_classes: vec![FieldClass::Identity, FieldClass::LegalStatement],
             break_glass_until: None,
+            crisis_team: Vec::new(),
         }
     }
 
@@ -534,6 +549,29 @@ mod tests {
         // Role "partner" only means something for staff of a partner organisation.
         assert_eq!(
             check(60, "partner", OWN, Read(Identity), &record()),
+            Decision::Deny(Refusal::NotAssigned)
+        );
+    }
+
+    #[test]
+    fn the_crisis_team_cares_for_every_girl_of_its_intervention() {
+        let mut r = record();
+        r.crisis_team = vec![user(OTHER_CASEWORKER)];
+        for action in [See, Read(Identity), Read(Medical), Write(Contact)] {
+            assert_eq!(
+                check(OTHER_CASEWORKER, "aftercare", OWN, action, &r),
+                Decision::Allow(Grant::CrisisTeam),
+                "{action:?}"
+            );
+        }
+        // Being on a roster gives an investigator nothing, and ends with placement.
+        assert_eq!(
+            check(OTHER_CASEWORKER, "investigator", OWN, See, &r),
+            Decision::Deny(Refusal::Compartment)
+        );
+        r.crisis_team.clear();
+        assert_eq!(
+            check(OTHER_CASEWORKER, "aftercare", OWN, Read(Identity), &r),
             Decision::Deny(Refusal::NotAssigned)
         );
     }

@@ -276,6 +276,7 @@ fn policy_and_crypto() {
         )],
         legal_classes: vec![FieldClass::LegalStatement],
         break_glass_until: None,
+        crisis_team: Vec::new(),
     };
     let now = chrono::Utc::now();
     let mut samples = Vec::new();
