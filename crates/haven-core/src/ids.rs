@@ -57,6 +57,18 @@ typed_id!(
     /// A survivor's record.
     SurvivorId
 );
+typed_id!(
+    /// A raid or rescue operation.
+    InterventionId
+);
+typed_id!(
+    /// One survivor's crisis care, from rescue to placement.
+    EpisodeId
+);
+typed_id!(
+    /// A shift on an intervention's roster.
+    ShiftId
+);
 
 #[cfg(test)]
 mod tests {

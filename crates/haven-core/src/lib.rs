@@ -27,7 +27,7 @@ pub mod user;
 pub use actor::{Actor, RequestContext};
 pub use error::ValidationError;
 pub use identity::TotpPolicy;
-pub use ids::{OrgId, SessionId, SurvivorId, UserId};
+pub use ids::{EpisodeId, InterventionId, OrgId, SessionId, ShiftId, SurvivorId, UserId};
 pub use locale::Locale;
 pub use org::{OrgKind, OrgName};
 pub use partner::PartnerService;

@@ -30,6 +30,8 @@ pub struct SurvivorView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub erased: bool,
+    /// Changes with every save; a save based on an older version is refused.
+    pub version: i64,
     /// Why the user may see the record.
     pub access: Grant,
     pub fields: BTreeMap<SurvivorField, String>,
@@ -92,9 +94,11 @@ struct SurvivorRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     erased_at: Option<DateTime<Utc>>,
+    version: i64,
 }
 
-const SURVIVOR_COLUMNS: &str = "id, reference, owner_org, created_at, updated_at, erased_at";
+const SURVIVOR_COLUMNS: &str =
+    "id, reference, owner_org, created_at, updated_at, erased_at, version";
 
 async fn row(db: &Db, id: Uuid) -> Result<Option<SurvivorRow>, StoreError> {
     let sql = format!("SELECT {SURVIVOR_COLUMNS} FROM survivors WHERE id = $1");
@@ -129,12 +133,21 @@ async fn facts(
     .bind(at)
     .fetch_one(pool)
     .await?);
+    let crisis_team: Vec<Uuid> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT DISTINCT r.user_id FROM care_episodes e
+         JOIN roster_shifts r ON r.intervention_id = e.intervention_id
+         WHERE e.survivor_id = $1 AND e.placed_at IS NULL AND r.cancelled_at IS NULL",
+    )
+    .bind(survivor.id)
+    .fetch_all(pool)
+    .await?);
     let mut facts = RecordFacts {
         owner_org: Some(OrgId::from_uuid(survivor.owner_org)),
         assignees: assignees.into_iter().map(UserId::from_uuid).collect(),
         partner_shares: Vec::new(),
         legal_classes: Vec::new(),
         break_glass_until,
+        crisis_team: crisis_team.into_iter().map(UserId::from_uuid).collect(),
     };
     for (audience, org, classes) in shares {
         let classes = FieldClass::parse_list(&classes).unwrap_or_default();
@@ -255,16 +268,33 @@ pub async fn create(
     fields: &[(SurvivorField, String)],
 ) -> Result<SurvivorId, StoreError> {
     let at = now();
+    let mut tx = db.begin().await?;
+    let id = create_in(&mut tx, keyring, user, ctx, reference, fields, at).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Registers a survivor inside an open transaction (intake adds her crisis-care episode in
+/// the same one). Policy and validation are checked here too.
+pub(crate) async fn create_in(
+    tx: &mut Tx,
+    keyring: &Keyring,
+    user: &User,
+    ctx: &RequestContext,
+    reference: &Reference,
+    fields: &[(SurvivorField, String)],
+    at: DateTime<Utc>,
+) -> Result<SurvivorId, StoreError> {
     if let Decision::Deny(why) = decide(&subject(user), Action::Create, &RecordFacts::default(), at)
     {
         return Err(StoreError::Forbidden(why.message().to_owned()));
     }
     let fields = validate_fields(fields)?;
+    haven_core::survivor::check_intake(&fields.iter().cloned().collect(), at.date_naive())?;
     let id = new_id();
     let data_key = DataKey::generate();
     let (key_id, wrapped) = keyring.wrap(&data_key, id);
-    let mut tx = db.begin().await?;
-    on_tx!(&mut tx, conn => sqlx::query(
+    on_tx!(tx, conn => sqlx::query(
         "INSERT INTO survivors (id, reference, owner_org, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
     )
     .bind(id)
@@ -276,7 +306,7 @@ pub async fn create(
     .await
     .map(|r| r.rows_affected()))
     .map_err(|e| conflict_on_unique(e, &format!("the reference {} is already in use", reference.as_str())))?;
-    on_tx!(&mut tx, conn => sqlx::query(
+    on_tx!(tx, conn => sqlx::query(
         "INSERT INTO survivor_keys (survivor_id, master_key_id, wrapped_key) VALUES ($1, $2, $3)",
     )
     .bind(id)
@@ -287,7 +317,7 @@ pub async fn create(
     .map(|r| r.rows_affected()))?;
     for (field, value) in &fields {
         let sealed = data_key.seal(id, field.as_str(), value);
-        on_tx!(&mut tx, conn => sqlx::query(
+        on_tx!(tx, conn => sqlx::query(
             "INSERT INTO survivor_fields (survivor_id, field, sealed, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id)
@@ -300,9 +330,9 @@ pub async fn create(
         .map(|r| r.rows_affected()))?;
     }
     let map: BTreeMap<SurvivorField, String> = fields.into_iter().collect();
-    write_lookups(&mut tx, id, &lookups(keyring, &map)).await?;
+    write_lookups(tx, id, &lookups(keyring, &map)).await?;
     if user.roles.contains(haven_core::Role::Aftercare) {
-        on_tx!(&mut tx, conn => sqlx::query(
+        on_tx!(tx, conn => sqlx::query(
             "INSERT INTO survivor_assignments (survivor_id, user_id, assigned_at) VALUES ($1, $2, $3)",
         )
         .bind(id)
@@ -313,8 +343,7 @@ pub async fn create(
         .map(|r| r.rows_affected()))?;
     }
     let names: Vec<&str> = map.keys().map(|f| f.as_str()).collect();
-    audit(&mut tx, ctx, "survivor.create", id, &names, None).await?;
-    tx.commit().await?;
+    audit(tx, ctx, "survivor.create", id, &names, None).await?;
     Ok(SurvivorId::from_uuid(id))
 }
 
@@ -335,6 +364,7 @@ pub async fn read(
         created_at: survivor.created_at,
         updated_at: survivor.updated_at,
         erased: survivor.erased_at.is_some(),
+        version: survivor.version,
         access,
         fields: BTreeMap::new(),
     };
@@ -381,6 +411,7 @@ pub async fn update(
     ctx: &RequestContext,
     id: SurvivorId,
     changes: &[(SurvivorField, String)],
+    based_on_version: i64,
 ) -> Result<(), StoreError> {
     let at = now();
     let (survivor, facts, _) = visible(db, user, id, at).await?;
@@ -404,6 +435,28 @@ pub async fn update(
         StoreError::Conflict("this record was erased and cannot be changed".to_owned())
     })?;
     let mut tx = db.begin().await?;
+    // Claim the next version first: of two saves based on the same version, the second finds
+    // none to claim and is refused, before it writes anything.
+    let claimed = on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE survivors SET version = version + 1, updated_at = $1 WHERE id = $2 AND version = $3",
+    )
+    .bind(at)
+    .bind(survivor.id)
+    .bind(based_on_version)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if claimed == 0 {
+        return Err(StoreError::Conflict(
+            "someone else changed this record since you opened it; nothing was saved. Open it again to see their changes, then make yours"
+                .to_owned(),
+        ));
+    }
+    let mut current = current_fields(&mut tx, &data_key, survivor.id).await?;
+    for (field, value) in &changes {
+        current.insert(*field, value.clone());
+    }
+    haven_core::survivor::check_intake(&current, at.date_naive())?;
     for (field, value) in &changes {
         let previous: Option<(Vec<u8>, DateTime<Utc>)> = on_tx!(&mut tx, conn => sqlx::query_as(
             "SELECT sealed, updated_at FROM survivor_fields WHERE survivor_id = $1 AND field = $2",
@@ -445,12 +498,6 @@ pub async fn update(
             .await
             .map(|r| r.rows_affected()))?;
     }
-    on_tx!(&mut tx, conn => sqlx::query("UPDATE survivors SET updated_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(survivor.id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
     if changes.iter().any(|(f, _)| {
         matches!(
             f,
@@ -458,25 +505,35 @@ pub async fn update(
         )
     }) {
         // Rebuild the look-ups from the full, current record.
-        let current: Vec<(String, Vec<u8>)> = on_tx!(&mut tx, conn => sqlx::query_as(
-            "SELECT field, sealed FROM survivor_fields WHERE survivor_id = $1",
-        )
-        .bind(survivor.id)
-        .fetch_all(conn)
-        .await?);
-        let mut map = BTreeMap::new();
-        for (name, bytes) in current {
-            if let Some(field) = SurvivorField::parse(&name) {
-                if let Ok(value) = data_key.open(survivor.id, &name, &Sealed::new(bytes)) {
-                    map.insert(field, value);
-                }
-            }
-        }
-        write_lookups(&mut tx, survivor.id, &lookups(keyring, &map)).await?;
+        write_lookups(&mut tx, survivor.id, &lookups(keyring, &current)).await?;
     }
     let names: Vec<&str> = changes.iter().map(|(f, _)| f.as_str()).collect();
     audit(&mut tx, ctx, "survivor.update", survivor.id, &names, None).await?;
     tx.commit().await
+}
+
+/// Every field of her record as stored, decrypted (for checks across fields; never returned).
+async fn current_fields(
+    tx: &mut Tx,
+    data_key: &DataKey,
+    id: Uuid,
+) -> Result<BTreeMap<SurvivorField, String>, StoreError> {
+    let sealed: Vec<(String, Vec<u8>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT field, sealed FROM survivor_fields WHERE survivor_id = $1",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?);
+    let mut map = BTreeMap::new();
+    for (name, bytes) in sealed {
+        if let Some(field) = SurvivorField::parse(&name) {
+            let value = data_key
+                .open(id, &name, &Sealed::new(bytes))
+                .map_err(|e| StoreError::Internal(format!("survivor {id}: field {name}: {e}")))?;
+            map.insert(field, value);
+        }
+    }
+    Ok(map)
 }
 
 /// One page of the records `user` may see, by ID (time order). Only references, no fields.

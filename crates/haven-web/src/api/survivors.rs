@@ -48,6 +48,8 @@ pub struct SurvivorOut {
     pub updated_at: DateTime<Utc>,
     /// True when the record was erased: its fields can never be read again.
     pub erased: bool,
+    /// Send it back with changes: a save based on an older version is refused (409).
+    pub version: i64,
     /// Only the fields the caller may read; a hidden field is absent, not blank.
     pub fields: BTreeMap<String, String>,
 }
@@ -165,6 +167,7 @@ fn out(view: survivors::SurvivorView) -> SurvivorOut {
         reference: view.reference,
         created_at: view.created_at,
         updated_at: view.updated_at,
+        version: view.version,
         erased: view.erased,
         fields: view
             .fields
@@ -197,6 +200,9 @@ pub async fn read(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SurvivorChanges {
     pub fields: BTreeMap<String, String>,
+    /// The `version` of the record the changes are based on. When someone else saved in the
+    /// meantime the answer is 409 and nothing is saved.
+    pub version: i64,
 }
 
 /// Change fields; earlier values are kept in the history.
@@ -216,7 +222,16 @@ pub async fn update(
     }
     let ctx = caller.context();
     let keyring = state.keyring()?;
-    survivors::update(&state.db, keyring, &caller.user, &ctx, id, &changes).await?;
+    survivors::update(
+        &state.db,
+        keyring,
+        &caller.user,
+        &ctx,
+        id,
+        &changes,
+        body.version,
+    )
+    .await?;
     Ok(Json(out(survivors::read(
         &state.db,
         keyring,

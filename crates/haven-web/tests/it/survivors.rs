@@ -70,6 +70,19 @@ impl Session {
         (status, body)
     }
 
+    /// Changes fields as `user`, based on the record's current version.
+    async fn edit(&self, user: &str, path: &str, fields: Value) -> (StatusCode, Value) {
+        let (_, current) = self.call(Some("manager"), "get", path, None).await;
+        let version = current["version"].as_i64().expect("a version");
+        self.call(
+            Some(user),
+            "patch",
+            path,
+            Some(json!({"fields": fields, "version": version})),
+        )
+        .await
+    }
+
     fn path(&self, template: &str) -> String {
         let mut path = template.to_owned();
         for (name, id) in &self.ids {
@@ -131,7 +144,7 @@ async fn survivor_authorization_matrix(db: TestDb) {
         (
             "patch",
             "/api/v1/survivors/{S1}",
-            Some(json!({"fields": {"psychosocial_notes": "Sleeping better."}})),
+            Some(json!({"fields": {"psychosocial_notes": "Sleeping better."}, "version": 1})),
             [401, 404, 404, 200, 404, 403, 403, 404, 403, 404],
         ),
         (
@@ -272,22 +285,10 @@ async fn each_role_sees_only_its_fields(db: TestDb) {
     );
     // Legal may write the statement she consented to share, nothing else.
     let (status, _) = s
-        .call(
-            Some("legal"),
-            "patch",
-            &s1,
-            Some(json!({"fields": {"statement": "Signed on 2 March."}})),
-        )
+        .edit("legal", &s1, json!({"statement": "Signed on 2 March."}))
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body) = s
-        .call(
-            Some("legal"),
-            "patch",
-            &s1,
-            Some(json!({"fields": {"name": "X"}})),
-        )
-        .await;
+    let (status, body) = s.edit("legal", &s1, json!({"name": "X"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body["error"]["message"].as_str().unwrap().contains("name"));
 }
@@ -480,14 +481,7 @@ async fn revisions_keep_history_and_bad_input_is_refused(db: TestDb) {
     let s = Session::new(db).await;
     let s2 = s.path("/api/v1/survivors/{S2}");
     for name in ["Srey Pov Chhim", "Srey Pov Chhim Sok"] {
-        let (status, body) = s
-            .call(
-                Some("aftercare2"),
-                "patch",
-                &s2,
-                Some(json!({"fields": {"name": name}})),
-            )
-            .await;
+        let (status, body) = s.edit("aftercare2", &s2, json!({"name": name})).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["fields"]["name"], name);
     }
@@ -510,21 +504,38 @@ async fn revisions_keep_history_and_bad_input_is_refused(db: TestDb) {
         1,
         "the index follows the new name"
     );
-    for (body, hint) in [
-        (json!({"fields": {"hiv_status": "x"}}), "not a field"),
+    for (fields, hint) in [
+        (json!({"hiv_status": "x"}), "not a field"),
+        (json!({"date_of_birth": "15/01/2010"}), "YYYY-MM-DD"),
+        (json!({}), "at least one field"),
+        (json!({"date_of_birth": "2040-01-01"}), "in the future"),
         (
-            json!({"fields": {"date_of_birth": "15/01/2010"}}),
-            "YYYY-MM-DD",
+            json!({"date_of_birth": "2010-01-15", "stated_age": "25"}),
+            "does not match the date of birth",
         ),
-        (json!({"fields": {}}), "at least one field"),
+        (json!({"languages": "Vietnamese"}), "language code"),
     ] {
-        let (status, answer) = s.call(Some("aftercare2"), "patch", &s2, Some(body)).await;
+        let (status, answer) = s.edit("aftercare2", &s2, fields).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(
             answer["error"]["message"].as_str().unwrap().contains(hint),
             "{answer}"
         );
     }
+    // A save without the version it is based on is refused.
+    let (status, answer) = s
+        .call(
+            Some("aftercare2"),
+            "patch",
+            &s2,
+            Some(json!({"fields": {"name": "Pov"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("version"));
     let (status, _) = s
         .call(
             Some("aftercare"),
@@ -576,14 +587,7 @@ async fn erasure_destroys_the_key_and_keeps_the_count(db: TestDb) {
         )
         .await;
     assert!(found["items"].as_array().unwrap().is_empty());
-    let (status, _) = s
-        .call(
-            Some("aftercare"),
-            "patch",
-            &s1,
-            Some(json!({"fields": {"name": "x"}})),
-        )
-        .await;
+    let (status, _) = s.edit("aftercare", &s1, json!({"name": "x"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
@@ -672,11 +676,10 @@ async fn every_survivor_read_and_write_is_audited_without_values(db: TestDb) {
         StatusCode::OK
     );
     let (status, _) = s
-        .call(
-            Some("aftercare"),
-            "patch",
+        .edit(
+            "aftercare",
             &s1,
-            Some(json!({"fields": {"psychosocial_notes": "Zanzibarine note"}})),
+            json!({"psychosocial_notes": "Zanzibarine note"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -725,4 +728,30 @@ haven_store::test_both_backends!(
     revisions_keep_history_and_bad_input_is_refused,
     erasure_destroys_the_key_and_keeps_the_count,
     names_are_never_stored_in_clear,
+    the_second_of_two_saves_is_refused,
 );
+
+/// Two staff open the same record; the second save is told it changed and overwrites nothing.
+async fn the_second_of_two_saves_is_refused(db: TestDb) {
+    let s = Session::new(db).await;
+    let s2 = s.path("/api/v1/survivors/{S2}");
+    let (_, opened) = s.call(Some("aftercare2"), "get", &s2, None).await;
+    let version = opened["version"].as_i64().unwrap();
+    let save = |name: &'static str| json!({"fields": {"aliases": name}, "version": version});
+    let (status, first) = s
+        .call(Some("aftercare2"), "patch", &s2, Some(save("Pov")))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first["version"].as_i64().unwrap(), version + 1);
+    let (status, second) = s
+        .call(Some("aftercare2"), "patch", &s2, Some(save("Neang")))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(second["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("changed this record since you opened it"));
+    let (_, now) = s.call(Some("aftercare2"), "get", &s2, None).await;
+    assert_eq!(now["fields"]["aliases"], "Pov", "the first save stands");
+    assert_eq!(now["version"].as_i64().unwrap(), version + 1);
+}
