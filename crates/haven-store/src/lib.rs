@@ -6,11 +6,13 @@
 
 pub mod audit;
 pub mod clock;
+pub mod crisis;
 pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod dialect;
 pub mod error;
+pub mod interventions;
 pub mod login_throttle;
 pub mod orgs;
 pub mod partner_services;

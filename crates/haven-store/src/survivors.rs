@@ -54,7 +54,7 @@ pub enum Audience {
 }
 
 /// Appends the audit event of a survivor action inside `tx`. Field names only, never values.
-async fn audit(
+pub(crate) async fn audit(
     tx: &mut Tx,
     ctx: &RequestContext,
     action: &str,
@@ -87,26 +87,26 @@ pub fn subject(user: &User) -> Subject<'_> {
 }
 
 #[derive(sqlx::FromRow)]
-struct SurvivorRow {
-    id: Uuid,
-    reference: String,
+pub(crate) struct SurvivorRow {
+    pub(crate) id: Uuid,
+    pub(crate) reference: String,
     owner_org: Uuid,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    erased_at: Option<DateTime<Utc>>,
+    pub(crate) erased_at: Option<DateTime<Utc>>,
     version: i64,
 }
 
 const SURVIVOR_COLUMNS: &str =
     "id, reference, owner_org, created_at, updated_at, erased_at, version";
 
-async fn row(db: &Db, id: Uuid) -> Result<Option<SurvivorRow>, StoreError> {
+pub(crate) async fn row(db: &Db, id: Uuid) -> Result<Option<SurvivorRow>, StoreError> {
     let sql = format!("SELECT {SURVIVOR_COLUMNS} FROM survivors WHERE id = $1");
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
 }
 
 /// Assignment, consent and break-glass facts of one record, as the policy needs them.
-async fn facts(
+pub(crate) async fn facts(
     db: &Db,
     survivor: &SurvivorRow,
     user: UserId,
@@ -177,7 +177,11 @@ async fn visible(
     }
 }
 
-async fn data_key(db: &Db, keyring: &Keyring, id: Uuid) -> Result<Option<DataKey>, StoreError> {
+pub(crate) async fn data_key(
+    db: &Db,
+    keyring: &Keyring,
+    id: Uuid,
+) -> Result<Option<DataKey>, StoreError> {
     let found: Option<(Uuid, Option<Vec<u8>>)> = on_pool!(db, pool => sqlx::query_as(
         "SELECT master_key_id, wrapped_key FROM survivor_keys WHERE survivor_id = $1",
     )

@@ -332,6 +332,39 @@ pub async fn set_locale(
     tx.commit().await
 }
 
+/// Records the languages a staff member speaks (codes such as `km,vi`): the roster checks that
+/// a girl who speaks only Vietnamese has Vietnamese-speaking staff on duty.
+pub async fn set_languages(
+    db: &Db,
+    ctx: &RequestContext,
+    user: UserId,
+    languages: &str,
+) -> Result<(), StoreError> {
+    let codes = haven_core::survivor::parse_languages("languages", languages)?.join(",");
+    let mut tx = db.begin().await?;
+    let done = on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE users SET languages = $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(codes)
+    .bind(now())
+    .bind(user.as_uuid())
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if done == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    audit_user(
+        &mut tx,
+        ctx,
+        "user.set_languages",
+        user.as_uuid(),
+        &["languages"],
+    )
+    .await?;
+    tx.commit().await
+}
+
 /// Appends an event about one user account.
 async fn audit_user(
     tx: &mut Tx,

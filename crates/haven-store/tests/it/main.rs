@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod crisis;
 mod identity;
 mod keys;
 mod schema;
