@@ -740,6 +740,17 @@ async fn episode_facts(db: &Db, row: &EpisodeRow) -> Result<EpisodeFacts, StoreE
     })
 }
 
+/// kind, at, items, sealed note, recorded by.
+type LogRow = (
+    String,
+    DateTime<Utc>,
+    String,
+    Option<Vec<u8>>,
+    Option<String>,
+);
+/// safeguard, met, at, sealed note, checked by.
+type CheckRow = (String, bool, DateTime<Utc>, Option<Vec<u8>>, Option<String>);
+
 /// One line of an episode's care log, with its note when the user may read it.
 #[derive(Debug, Clone)]
 pub struct LogLine {
@@ -821,13 +832,7 @@ pub async fn episode(
             _ => Ok(None),
         }
     };
-    let rows: Vec<(
-        String,
-        DateTime<Utc>,
-        String,
-        Option<Vec<u8>>,
-        Option<String>,
-    )> = on_pool!(db, pool => sqlx::query_as(
+    let rows: Vec<LogRow> = on_pool!(db, pool => sqlx::query_as(
             "SELECT l.kind, l.at, l.items, l.note, u.display_name FROM care_log l
              LEFT JOIN users u ON u.id = l.recorded_by
              WHERE l.episode_id = $1 ORDER BY l.at DESC, l.id DESC LIMIT 500",
@@ -856,7 +861,7 @@ pub async fn episode(
             recorded_by: by.unwrap_or_default(),
         });
     }
-    let checks: Vec<(String, bool, DateTime<Utc>, Option<Vec<u8>>, Option<String>)> = on_pool!(db, pool => sqlx::query_as(
+    let checks: Vec<CheckRow> = on_pool!(db, pool => sqlx::query_as(
             "SELECT s.safeguard, s.met, s.at, s.note, u.display_name FROM safeguard_checks s
              LEFT JOIN users u ON u.id = s.checked_by
              WHERE s.episode_id = $1 ORDER BY s.at DESC, s.id DESC LIMIT 200",

@@ -270,8 +270,11 @@ pub async fn roster(
     roster_of(db, intervention.as_uuid()).await
 }
 
+/// id, staff, name, languages, starts, ends.
+type ShiftRow = (Uuid, Uuid, String, String, DateTime<Utc>, DateTime<Utc>);
+
 pub(crate) async fn roster_of(db: &Db, intervention: Uuid) -> Result<Vec<RosterShift>, StoreError> {
-    let rows: Vec<(Uuid, Uuid, String, String, DateTime<Utc>, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
+    let rows: Vec<ShiftRow> = on_pool!(db, pool => sqlx::query_as(
             "SELECT r.id, r.user_id, u.display_name, u.languages, r.starts_at, r.ends_at
              FROM roster_shifts r JOIN users u ON u.id = r.user_id
              WHERE r.intervention_id = $1 AND r.cancelled_at IS NULL
