@@ -125,6 +125,66 @@ pub async fn intake(
     Ok((survivor, EpisodeId::from_uuid(episode)))
 }
 
+/// Opens a crisis-care episode for a survivor already registered (found again in another
+/// intervention). The user must be allowed to change her record.
+pub async fn open_episode(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    ctx: &RequestContext,
+    survivor: SurvivorId,
+    intervention: InterventionId,
+    rescued_at: DateTime<Utc>,
+) -> Result<EpisodeId, StoreError> {
+    ensure_crisis_care(user)?;
+    let found = interventions::get(db, user, intervention).await?;
+    let at = now();
+    survivors::ensure_may(db, user, survivor, Action::Write(FieldClass::Identity)).await?;
+    check_not_future("rescued_at", rescued_at, at)?;
+    if rescued_at < found.occurred_at {
+        return Err(ValidationError::new(
+            "rescued_at",
+            "is before the intervention began; check the date and time",
+        )
+        .into());
+    }
+    let fields = fields_for_rules(db, keyring, survivor.as_uuid()).await?;
+    let language = fields
+        .get(&SurvivorField::Languages)
+        .map(|v| parse_languages("languages", v))
+        .transpose()?
+        .and_then(|langs| staff_language_needed(&langs));
+    let episode = new_id();
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, conn => sqlx::query(
+        "INSERT INTO care_episodes (id, survivor_id, intervention_id, rescued_at, staff_language_needed, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(episode)
+    .bind(survivor.as_uuid())
+    .bind(intervention.as_uuid())
+    .bind(rescued_at)
+    .bind(language)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(|e| {
+        crate::error::conflict_on_unique(e, "she is already in crisis care; place her first")
+    })?;
+    survivors::audit(
+        &mut tx,
+        ctx,
+        "episode.open",
+        survivor.as_uuid(),
+        &["intervention", "rescued_at"],
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(EpisodeId::from_uuid(episode))
+}
+
 /// The episode, her record and its facts, when `user` may take `action` on her record.
 async fn episode_for(
     db: &Db,

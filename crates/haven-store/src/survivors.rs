@@ -511,6 +511,18 @@ pub async fn update(
         // Rebuild the look-ups from the full, current record.
         write_lookups(&mut tx, survivor.id, &lookups(keyring, &current)).await?;
     }
+    if let Some(languages) = current.get(&SurvivorField::Languages) {
+        // Crisis care follows her languages as they become known.
+        let codes = haven_core::survivor::parse_languages("languages", languages)?;
+        on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE care_episodes SET staff_language_needed = $1 WHERE survivor_id = $2 AND placed_at IS NULL",
+        )
+        .bind(haven_core::crisis::staff_language_needed(&codes))
+        .bind(survivor.id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
     let names: Vec<&str> = changes.iter().map(|(f, _)| f.as_str()).collect();
     audit(&mut tx, ctx, "survivor.update", survivor.id, &names, None).await?;
     tx.commit().await
