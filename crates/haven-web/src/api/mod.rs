@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod crisis;
 pub mod directory;
 pub mod health;
 pub mod json;
@@ -42,6 +43,21 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/survivors/{id}/shares/{share_id}"),
     ("put", "/api/v1/survivors/{id}/assignees"),
     ("get", "/api/v1/break-glass"),
+    ("get", "/api/v1/interventions"),
+    ("post", "/api/v1/interventions"),
+    ("get", "/api/v1/interventions/{id}"),
+    ("get", "/api/v1/interventions/{id}/roster"),
+    ("post", "/api/v1/interventions/{id}/roster"),
+    ("delete", "/api/v1/interventions/{id}/roster/{shift_id}"),
+    ("post", "/api/v1/interventions/{id}/survivors"),
+    ("post", "/api/v1/interventions/{id}/episodes"),
+    ("get", "/api/v1/interventions/{id}/station"),
+    ("get", "/api/v1/episodes/{id}"),
+    ("post", "/api/v1/episodes/{id}/log"),
+    ("post", "/api/v1/episodes/{id}/safeguards"),
+    ("post", "/api/v1/episodes/{id}/identification"),
+    ("post", "/api/v1/episodes/{id}/placement"),
+    ("get", "/api/v1/alerts"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -84,4 +100,32 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/survivors/{id}/assignees", put(survivors::reassign))
         .route("/api/v1/break-glass", get(survivors::break_glass_log))
+        .route(
+            "/api/v1/interventions",
+            get(crisis::list).post(crisis::create),
+        )
+        .route("/api/v1/interventions/{id}", get(crisis::read))
+        .route(
+            "/api/v1/interventions/{id}/roster",
+            get(crisis::roster).post(crisis::add_shift),
+        )
+        .route(
+            "/api/v1/interventions/{id}/roster/{shift_id}",
+            delete(crisis::cancel_shift),
+        )
+        .route("/api/v1/interventions/{id}/survivors", post(crisis::intake))
+        .route(
+            "/api/v1/interventions/{id}/episodes",
+            post(crisis::open_episode),
+        )
+        .route("/api/v1/interventions/{id}/station", get(crisis::station))
+        .route("/api/v1/episodes/{id}", get(crisis::episode))
+        .route("/api/v1/episodes/{id}/log", post(crisis::log))
+        .route("/api/v1/episodes/{id}/safeguards", post(crisis::safeguard))
+        .route(
+            "/api/v1/episodes/{id}/identification",
+            post(crisis::identification),
+        )
+        .route("/api/v1/episodes/{id}/placement", post(crisis::placement))
+        .route("/api/v1/alerts", get(crisis::alerts))
 }

@@ -22,7 +22,8 @@ fn parse_id(raw: &str) -> Result<SurvivorId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found("survivor"))
 }
 
-fn parse_fields(
+/// Parses `{"field": "value"}` into survivor fields, naming an unknown field.
+pub fn parse_fields(
     fields: &BTreeMap<String, String>,
 ) -> Result<Vec<(SurvivorField, String)>, ApiError> {
     fields
