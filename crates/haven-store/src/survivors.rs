@@ -528,6 +528,77 @@ pub async fn update(
     tx.commit().await
 }
 
+/// An earlier value of one field: what it was, from when, and who replaced it when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub field: SurvivorField,
+    pub value: String,
+    pub valid_from: DateTime<Utc>,
+    pub replaced_at: DateTime<Utc>,
+    pub replaced_by: Option<String>,
+}
+
+/// field, sealed value, valid from, replaced at, replaced by.
+type RevisionRow = (
+    String,
+    Vec<u8>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<String>,
+);
+
+/// The history of her record, newest change first: only fields of classes the user may read.
+/// Audited like a read.
+pub async fn history(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    ctx: &RequestContext,
+    id: SurvivorId,
+) -> Result<Vec<Revision>, StoreError> {
+    let at = now();
+    let (survivor, facts, _) = visible(db, user, id, at).await?;
+    let Some(key) = data_key(db, keyring, survivor.id).await? else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<RevisionRow> = on_pool!(db, pool => sqlx::query_as(
+            "SELECT h.field, h.sealed, h.valid_from, h.replaced_at, u.display_name
+             FROM survivor_field_history h LEFT JOIN users u ON u.id = h.replaced_by
+             WHERE h.survivor_id = $1 ORDER BY h.replaced_at DESC, h.id DESC LIMIT 500",
+        )
+        .bind(survivor.id)
+        .fetch_all(pool)
+        .await?);
+    let who = subject(user);
+    let mut out = Vec::new();
+    let mut names: Vec<&'static str> = Vec::new();
+    for (name, sealed, valid_from, replaced_at, replaced_by) in rows {
+        let Some(field) = SurvivorField::parse(&name) else {
+            continue;
+        };
+        if !decide(&who, Action::Read(field.class()), &facts, at).is_allowed() {
+            continue;
+        }
+        let value = key
+            .open(survivor.id, field.as_str(), &Sealed::new(sealed))
+            .map_err(|e| StoreError::Internal(format!("survivor {}: {name}: {e}", survivor.id)))?;
+        if !names.contains(&field.as_str()) {
+            names.push(field.as_str());
+        }
+        out.push(Revision {
+            field,
+            value,
+            valid_from,
+            replaced_at,
+            replaced_by,
+        });
+    }
+    let mut tx = db.begin().await?;
+    audit(&mut tx, ctx, "survivor.history", survivor.id, &names, None).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// Every field of her record as stored, decrypted (for checks across fields; never returned).
 async fn current_fields(
     tx: &mut Tx,

@@ -37,6 +37,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/survivors"),
     ("get", "/api/v1/survivors/{id}"),
     ("patch", "/api/v1/survivors/{id}"),
+    ("get", "/api/v1/survivors/{id}/history"),
     ("post", "/api/v1/survivors/{id}/break-glass"),
     ("post", "/api/v1/survivors/{id}/erase"),
     ("post", "/api/v1/survivors/{id}/shares"),
@@ -88,6 +89,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/survivors/{id}",
             get(survivors::read).patch(survivors::update),
         )
+        .route("/api/v1/survivors/{id}/history", get(survivors::history))
         .route(
             "/api/v1/survivors/{id}/break-glass",
             post(survivors::break_glass),

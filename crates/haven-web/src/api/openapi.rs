@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         super::survivors::create,
         super::survivors::read,
         super::survivors::update,
+        super::survivors::history,
         super::survivors::break_glass,
         super::survivors::erase,
         super::survivors::share,

@@ -446,3 +446,49 @@ impl ApiUser {
         self.ctx.clone()
     }
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionOut {
+    pub field: String,
+    /// The earlier value.
+    pub value: String,
+    pub valid_from: DateTime<Utc>,
+    pub replaced_at: DateTime<Utc>,
+    pub replaced_by: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryOut {
+    pub items: Vec<RevisionOut>,
+}
+
+/// Earlier values of her record, newest change first; only fields you may read.
+#[utoipa::path(get, path = "/api/v1/survivors/{id}/history", tag = "survivors", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = HistoryOut), (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn history(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<HistoryOut>, ApiError> {
+    let id = parse_id(&id)?;
+    let found = survivors::history(
+        &state.db,
+        state.keyring()?,
+        &caller.user,
+        &caller.context(),
+        id,
+    )
+    .await?;
+    Ok(Json(HistoryOut {
+        items: found
+            .into_iter()
+            .map(|r| RevisionOut {
+                field: r.field.as_str().to_owned(),
+                value: r.value,
+                valid_from: r.valid_from,
+                replaced_at: r.replaced_at,
+                replaced_by: r.replaced_by,
+            })
+            .collect(),
+    }))
+}

@@ -125,6 +125,12 @@ async fn survivor_authorization_matrix(db: TestDb) {
         ),
         (
             "get",
+            "/api/v1/survivors/{S1}/history",
+            None,
+            [401, 404, 404, 200, 404, 200, 200, 404, 200, 404],
+        ),
+        (
+            "get",
             "/api/v1/survivors/{S2}",
             None,
             [401, 404, 404, 404, 200, 404, 200, 404, 404, 200],
@@ -491,6 +497,31 @@ async fn revisions_keep_history_and_bad_input_is_refused(db: TestDb) {
             .await
             .unwrap();
     assert_eq!(history, 2, "both earlier names are kept");
+    let (status, shown) = s
+        .call(Some("aftercare2"), "get", &format!("{s2}/history"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let earlier: Vec<&str> = shown["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["field"] == "name")
+        .map(|r| r["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        earlier,
+        vec!["Srey Pov Chhim", "Srey Pov"],
+        "newest change first"
+    );
+    assert_eq!(shown["items"][0]["replaced_by"], "Nguyễn Thị Lan");
+    let (status, _) = s
+        .call(Some("aftercare"), "get", &format!("{s2}/history"), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "not her caseworker, no history"
+    );
     let (_, found) = s
         .call(
             Some("aftercare2"),
