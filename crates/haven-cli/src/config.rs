@@ -35,6 +35,8 @@ key_file = "./haven-data/haven.key"
 # Set to true when users reach Haven over HTTPS: cookies become Secure and HSTS is sent.
 # Env: HAVEN_BEHIND_TLS
 behind_tls = false
+# Minutes east of UTC in which pages show and read times (420 = Cambodia, UTC+7).
+utc_offset_minutes = 420
 
 [database]
 # Connections kept in the pool. SQLite is capped at 16; PostgreSQL: about 2 x CPU cores of the
@@ -67,6 +69,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub key_file: Option<PathBuf>,
     pub behind_tls: Option<bool>,
+    /// Minutes east of UTC in which pages show and read times (default 420: Cambodia).
+    pub utc_offset_minutes: Option<i32>,
     #[serde(default)]
     pub database: DatabaseSection,
     #[serde(default)]
@@ -138,6 +142,11 @@ impl FileConfig {
                 bail!("http.request_timeout_seconds must be between 1 and 3600, not {n}");
             }
         }
+        if let Some(m) = self.utc_offset_minutes {
+            if !(-720..=840).contains(&m) {
+                bail!("utc_offset_minutes must be between -720 and 840 (UTC-12 to UTC+14), not {m}");
+            }
+        }
         if let Some(level) = &self.log.level {
             tracing_subscriber::EnvFilter::try_new(level)
                 .map_err(|e| anyhow::anyhow!("log.level '{level}' is not a valid filter: {e}"))?;
@@ -205,6 +214,10 @@ pub fn web_config(file: &FileConfig, behind_tls_flag: bool) -> haven_web::WebCon
             .map(Duration::from_secs)
             .unwrap_or(defaults.request_timeout),
         trusted_proxies: file.http.trusted_proxies.clone().unwrap_or_default(),
+        local_offset: file
+            .utc_offset_minutes
+            .and_then(|m| chrono::FixedOffset::east_opt(m.saturating_mul(60)))
+            .unwrap_or(defaults.local_offset),
     }
 }
 

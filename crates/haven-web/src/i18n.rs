@@ -43,6 +43,15 @@ impl Translator {
         LOCALES.lookup_with_args(&self.lang, key, &args)
     }
 
+    /// The string for `key` with several named arguments.
+    pub fn with_args(&self, key: &str, args: &[(&'static str, String)]) -> String {
+        let map: HashMap<Cow<'static, str>, FluentValue> = args
+            .iter()
+            .map(|(name, value)| (Cow::Borrowed(*name), FluentValue::from(value.clone())))
+            .collect();
+        LOCALES.lookup_with_args(&self.lang, key, &map)
+    }
+
     /// The language code for `<html lang>`.
     pub fn code(&self) -> &'static str {
         self.locale.code()

@@ -1,5 +1,6 @@
 //! What every request handler can reach: the database, the password hasher, settings.
 
+use chrono::Offset;
 use haven_core::Settings;
 use haven_store::{Db, Keyring, PasswordHasher, StoreError};
 use std::sync::Arc;
@@ -20,6 +21,9 @@ pub struct WebConfig {
     /// every client behind a proxy shares the proxy's address, and the per-address sign-in
     /// limit would lock everyone out at once.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The offset from UTC in which pages show and read times (Cambodia: UTC+7, no daylight
+    /// saving). Staff at a police station think in local time.
+    pub local_offset: chrono::FixedOffset,
 }
 
 impl Default for WebConfig {
@@ -29,6 +33,7 @@ impl Default for WebConfig {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
+            local_offset: chrono::FixedOffset::east_opt(7 * 3600).unwrap_or(chrono::Utc.fix()),
         }
     }
 }
