@@ -214,6 +214,16 @@ async fn episode_for(
     Ok((row, survivor, facts))
 }
 
+/// The intervention an episode belongs to, when the user may see her.
+pub async fn intervention_of(
+    db: &Db,
+    user: &User,
+    episode: EpisodeId,
+) -> Result<InterventionId, StoreError> {
+    let (row, _, _) = episode_for(db, user, episode, Action::See, now()).await?;
+    Ok(InterventionId::from_uuid(row.intervention_id))
+}
+
 fn ensure_open(row: &EpisodeRow) -> Result<(), StoreError> {
     match row.placed_at {
         Some(placed) => Err(StoreError::Conflict(format!(

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod assets;
 pub mod audit;
+pub mod crisis;
 pub mod home;
 pub mod login;
 pub mod sections;
@@ -42,7 +43,21 @@ pub fn router() -> Router<AppState> {
         .route("/partners", get(sections::organisations))
         .route("/users", get(sections::users))
         .route("/investigations", get(sections::not_ready))
-        .route("/interventions", get(sections::not_ready))
+        .route("/interventions", get(crisis::list).post(crisis::create))
+        .route("/interventions/{id}", get(crisis::show))
+        .route("/interventions/{id}/roster", post(crisis::add_shift))
+        .route(
+            "/interventions/{id}/roster/{shift}/cancel",
+            post(crisis::cancel_shift),
+        )
+        .route("/interventions/{id}/intake", post(crisis::intake))
+        .route("/interventions/{id}/station", get(crisis::station))
+        .route("/episodes/{id}", get(crisis::episode))
+        .route("/episodes/{id}/log", post(crisis::log))
+        .route("/episodes/{id}/safeguards", post(crisis::safeguard))
+        .route("/episodes/{id}/identification", post(crisis::screen))
+        .route("/episodes/{id}/placement", post(crisis::place))
+        .route("/episodes/{id}/record", post(crisis::record))
         .route("/survivors", get(sections::not_ready))
         .route("/referrals", get(sections::not_ready))
         .route("/legal", get(sections::not_ready))
