@@ -144,7 +144,9 @@ impl FileConfig {
         }
         if let Some(m) = self.utc_offset_minutes {
             if !(-720..=840).contains(&m) {
-                bail!("utc_offset_minutes must be between -720 and 840 (UTC-12 to UTC+14), not {m}");
+                bail!(
+                    "utc_offset_minutes must be between -720 and 840 (UTC-12 to UTC+14), not {m}"
+                );
             }
         }
         if let Some(level) = &self.log.level {

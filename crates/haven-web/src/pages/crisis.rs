@@ -360,10 +360,23 @@ pub async fn create(
                 error: true,
                 text: err.message,
             };
-            interventions_page(&state, &headers, &caller, jar, Some(notice), StatusCode::BAD_REQUEST)
-                .await
+            interventions_page(
+                &state,
+                &headers,
+                &caller,
+                jar,
+                Some(notice),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
         }
-        Err(err) => failure(&state, locale_for(&headers, Some(&caller.user)), &caller, jar, err),
+        Err(err) => failure(
+            &state,
+            locale_for(&headers, Some(&caller.user)),
+            &caller,
+            jar,
+            err,
+        ),
     }
 }
 
@@ -462,10 +475,19 @@ impl IntakeForm {
             (SurvivorField::AgeEstimateMethod, &self.age_estimate_method),
             (SurvivorField::Nationality, &self.nationality),
             (SurvivorField::Languages, &self.languages),
-            (SurvivorField::InterpreterLanguage, &self.interpreter_language),
+            (
+                SurvivorField::InterpreterLanguage,
+                &self.interpreter_language,
+            ),
             (SurvivorField::FamilyContact, &self.family_contact),
-            (SurvivorField::ImmediateMedicalNeeds, &self.immediate_medical_needs),
-            (SurvivorField::RecruiterRelationship, &self.recruiter_relationship),
+            (
+                SurvivorField::ImmediateMedicalNeeds,
+                &self.immediate_medical_needs,
+            ),
+            (
+                SurvivorField::RecruiterRelationship,
+                &self.recruiter_relationship,
+            ),
         ];
         let mut fields: Vec<(SurvivorField, String)> = pairs
             .into_iter()
@@ -599,7 +621,17 @@ pub async fn show(
     let locale = locale_for(&headers, Some(&caller.user));
     match api::intervention_id(&raw) {
         Ok(id) => {
-            intervention_page(&state, &headers, &caller, jar, id, None, None, StatusCode::OK).await
+            intervention_page(
+                &state,
+                &headers,
+                &caller,
+                jar,
+                id,
+                None,
+                None,
+                StatusCode::OK,
+            )
+            .await
         }
         Err(err) => failure(&state, locale, &caller, jar, err),
     }
@@ -634,8 +666,17 @@ async fn after_intervention_form(
                 error: true,
                 text: err.message,
             };
-            intervention_page(state, headers, caller, jar, id, Some(notice), intake, err.status)
-                .await
+            intervention_page(
+                state,
+                headers,
+                caller,
+                jar,
+                id,
+                Some(notice),
+                intake,
+                err.status,
+            )
+            .await
         }
         Err(err) => failure(
             state,
@@ -671,8 +712,16 @@ pub async fn add_shift(
             .map_err(|_| ApiError::bad_request("staff: choose who is on duty"))?;
         let starts = parse_local("starts_at", &form.starts_at, offset)?;
         let ends = parse_local("ends_at", &form.ends_at, offset)?;
-        interventions::add_shift(&state.db, &caller.user, &caller.ctx, id, staff, starts, ends)
-            .await?;
+        interventions::add_shift(
+            &state.db,
+            &caller.user,
+            &caller.ctx,
+            id,
+            staff,
+            starts,
+            ends,
+        )
+        .await?;
         Ok(format!("/interventions/{id}#roster"))
     }
     .await;
@@ -696,9 +745,7 @@ pub async fn cancel_shift(
         Err(err) => return failure(&state, locale, &caller, jar, err),
     };
     let result = async {
-        let shift = shift
-            .parse()
-            .map_err(|_| ApiError::not_found("shift"))?;
+        let shift = shift.parse().map_err(|_| ApiError::not_found("shift"))?;
         interventions::cancel_shift(&state.db, &caller.user, &caller.ctx, id, shift).await?;
         Ok(format!("/interventions/{id}#roster"))
     }
@@ -724,8 +771,8 @@ pub async fn intake(
     };
     let offset = state.config.local_offset;
     let result = async {
-        let reference = Reference::parse(&form.reference)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let reference =
+            Reference::parse(&form.reference).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let rescued_at = parse_local("rescued_at", &form.rescued_at, offset)?;
         let intake = Intake {
             reference,
@@ -869,7 +916,9 @@ async fn station_page(
             .iter()
             .map(|a| alert_text(t, a, offset))
             .collect(),
-        safeguards: choices(t, Safeguard::ALL, Safeguard::as_str, "safeguard", &|_| false),
+        safeguards: choices(t, Safeguard::ALL, Safeguard::as_str, "safeguard", &|_| {
+            false
+        }),
         items: choices(t, CareItem::ALL, |i| i.as_str(), "item", &|_| true),
         shell,
     };
@@ -1066,7 +1115,10 @@ async fn episode_page(
         t.with_args(
             "screening-summary",
             &[
-                ("minor", t.get(&format!("minor-{}", s.minor_status.as_str()))),
+                (
+                    "minor",
+                    t.get(&format!("minor-{}", s.minor_status.as_str())),
+                ),
                 ("decision", t.get(&format!("decision-{}", s.decision))),
                 ("when", local(s.screened_at, offset)),
             ],
@@ -1105,7 +1157,11 @@ async fn episode_page(
             _ => String::new(),
         },
         next_step: t.get(view.next_step.message_key()),
-        alerts: view.alerts.iter().map(|a| alert_text(t, a, offset)).collect(),
+        alerts: view
+            .alerts
+            .iter()
+            .map(|a| alert_text(t, a, offset))
+            .collect(),
         log: view
             .log
             .iter()
@@ -1139,7 +1195,9 @@ async fn episode_page(
             v == "contact"
         }),
         items: choices(t, CareItem::ALL, |i| i.as_str(), "item", &|_| false),
-        safeguards: choices(t, Safeguard::ALL, Safeguard::as_str, "safeguard", &|_| false),
+        safeguards: choices(t, Safeguard::ALL, Safeguard::as_str, "safeguard", &|_| {
+            false
+        }),
         minor_statuses: choices(t, &MinorStatus::ALL, MinorStatus::as_str, "minor", &|v| {
             v == "probable"
         }),
@@ -1150,9 +1208,13 @@ async fn episode_page(
             "decision",
             &|v| v == "pending",
         ),
-        control_means: choices(t, &ControlMeans::ALL, ControlMeans::as_str, "means", &|_| {
-            false
-        }),
+        control_means: choices(
+            t,
+            &ControlMeans::ALL,
+            ControlMeans::as_str,
+            "means",
+            &|_| false,
+        ),
         exploitation: choices(
             t,
             &ExploitationType::ALL,
@@ -1164,9 +1226,13 @@ async fn episode_page(
             .into_iter()
             .map(|(id, name, services)| (id.to_string(), format!("{name} ({services})")))
             .collect(),
-        services: choices(t, &residential, PartnerService::as_str, "placement-service", &|v| {
-            v == "assessment_centre"
-        }),
+        services: choices(
+            t,
+            &residential,
+            PartnerService::as_str,
+            "placement-service",
+            &|v| v == "assessment_centre",
+        ),
         record: record_fields,
         version: record.version,
         may_edit,
@@ -1279,8 +1345,14 @@ async fn after_episode_form(
     }
 }
 
-async fn intervention_of(state: &AppState, caller: &PageUser, id: EpisodeId) -> Option<InterventionId> {
-    crisis::intervention_of(&state.db, &caller.user, id).await.ok()
+async fn intervention_of(
+    state: &AppState,
+    caller: &PageUser,
+    id: EpisodeId,
+) -> Option<InterventionId> {
+    crisis::intervention_of(&state.db, &caller.user, id)
+        .await
+        .ok()
 }
 
 #[derive(Debug, Deserialize)]
@@ -1319,12 +1391,22 @@ pub async fn log(
     let result = async {
         let at = parse_local("at", &form.at, offset)?;
         let entry = api::log_entry(&form.kind, &form.items, Some(at), form.note.clone())?;
-        crisis::log_care(&state.db, state.keyring()?, &caller.user, &caller.ctx, id, &entry)
-            .await?;
+        crisis::log_care(
+            &state.db,
+            state.keyring()?,
+            &caller.user,
+            &caller.ctx,
+            id,
+            &entry,
+        )
+        .await?;
         Ok(())
     }
     .await;
-    after_episode_form(&state, &headers, &caller, jar, id, form.back, "log", result, None).await
+    after_episode_form(
+        &state, &headers, &caller, jar, id, form.back, "log", result, None,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1359,8 +1441,8 @@ pub async fn safeguard(
         Err(err) => return failure(&state, locale, &caller, jar, err),
     };
     let result = async {
-        let safeguard = Safeguard::parse(&form.safeguard)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let safeguard =
+            Safeguard::parse(&form.safeguard).map_err(|e| ApiError::bad_request(e.to_string()))?;
         crisis::check_safeguard(
             &state.db,
             state.keyring()?,
@@ -1375,8 +1457,18 @@ pub async fn safeguard(
         Ok(())
     }
     .await;
-    after_episode_form(&state, &headers, &caller, jar, id, form.back, "safeguard", result, None)
-        .await
+    after_episode_form(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        id,
+        form.back,
+        "safeguard",
+        result,
+        None,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1434,8 +1526,18 @@ pub async fn screen(
         Ok(())
     }
     .await;
-    after_episode_form(&state, &headers, &caller, jar, id, Back::Episode, "screening", result, None)
-        .await
+    after_episode_form(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        id,
+        Back::Episode,
+        "screening",
+        result,
+        None,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1475,13 +1577,31 @@ pub async fn place(
         let service = PartnerService::parse(&form.service)
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let placed_at = parse_local("placed_at", &form.placed_at, offset)?;
-        crisis::place(&state.db, &caller.user, &caller.ctx, id, partner, service, placed_at)
-            .await?;
+        crisis::place(
+            &state.db,
+            &caller.user,
+            &caller.ctx,
+            id,
+            partner,
+            service,
+            placed_at,
+        )
+        .await?;
         Ok(())
     }
     .await;
-    after_episode_form(&state, &headers, &caller, jar, id, Back::Episode, "placement", result, None)
-        .await
+    after_episode_form(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        id,
+        Back::Episode,
+        "placement",
+        result,
+        None,
+    )
+    .await
 }
 
 pub async fn record(
@@ -1507,8 +1627,8 @@ pub async fn record(
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| ApiError::bad_request("version: open the page again and retry"))?;
         let view = crisis::episode(&state.db, keyring, &caller.user, &caller.ctx, id).await?;
-        let current = survivors::read(&state.db, keyring, &caller.user, &caller.ctx, view.survivor)
-            .await?;
+        let current =
+            survivors::read(&state.db, keyring, &caller.user, &caller.ctx, view.survivor).await?;
         // Only what changed is saved: unchanged fields keep their history clean.
         let changes: Vec<(SurvivorField, String)> = RECORD_FIELDS
             .into_iter()
@@ -1539,6 +1659,16 @@ pub async fn record(
         .filter(|(k, _)| SurvivorField::parse(k).is_some())
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    after_episode_form(&state, &headers, &caller, jar, id, Back::Episode, "record", result, Some(typed))
-        .await
+    after_episode_form(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        id,
+        Back::Episode,
+        "record",
+        result,
+        Some(typed),
+    )
+    .await
 }

@@ -9,7 +9,7 @@ use haven_store::testing::TestDb;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct ChromeDriver {
+pub struct ChromeDriver {
     child: Child,
     url: String,
 }
@@ -34,7 +34,7 @@ fn find(binary: &str) -> Option<String> {
     })
 }
 
-async fn start_driver() -> Option<(ChromeDriver, String)> {
+pub async fn start_driver() -> Option<(ChromeDriver, String)> {
     let (Some(driver), Some(chromium)) = (find("chromedriver"), find("chromium")) else {
         if std::env::var_os("CI").is_some() {
             panic!("chromium and chromedriver are required under CI: the browser test must run");
@@ -66,6 +66,71 @@ async fn start_driver() -> Option<(ChromeDriver, String)> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("chromedriver did not start within 10 s");
+}
+
+/// A headless Chromium with a window of `width` x `height` (a phone is 360 x 740). Keep the
+/// returned profile folder alive as long as the browser.
+pub async fn open_browser(
+    driver: &ChromeDriver,
+    chromium: &str,
+    width: u32,
+    height: u32,
+) -> (fantoccini::Client, tempfile::TempDir) {
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    // Chrome will not make a window narrower than about 500 px: a phone's screen is emulated.
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--lang=en-US",
+                format!("--user-data-dir={}", profile.path().display()),
+                "--window-size=800,1000"
+            ],
+            "mobileEmulation": {
+                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}
+            }
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("connect to chromedriver");
+    (browser, profile)
+}
+
+/// Signs in through the login form.
+pub async fn sign_in(
+    browser: &fantoccini::Client,
+    app: &TestApp,
+    username: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser.goto(&app.url("/login")).await?;
+    browser
+        .find(Locator::Id("username"))
+        .await?
+        .send_keys(username)
+        .await?;
+    browser
+        .find(Locator::Id("password"))
+        .await?
+        .send_keys(DEMO_PASSWORD)
+        .await?;
+    browser
+        .find(Locator::Id("login-submit"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("account-link"))
+        .await?;
+    Ok(())
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 mod api;
 mod audit;
 mod browser;
+mod browser_crisis;
 mod crisis;
 mod identity;
 mod pages;
