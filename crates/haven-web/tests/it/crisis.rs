@@ -776,9 +776,115 @@ async fn compartments_hold_at_the_police_station(db: TestDb) {
     assert_eq!(view["reference"], "TMP-20");
 }
 
+/// Police-station mode stays light and script-free, and pages keep compartments.
+async fn station_pages_are_light_and_compartmented(db: TestDb) {
+    let team = Team::new(db).await;
+    let iv = team.intervention("investigator", 10).await;
+    for n in 1..=12 {
+        let fields = json!({"name": format!("Girl {n}"), "stated_age": "15", "languages": "km", "immediate_medical_needs": "Cut on her left hand"});
+        team.intake("aftercare", &iv, &format!("TMP-P{n}"), 9, fields)
+            .await;
+    }
+    let aftercare = crate::support::browser_login(&team.app, "aftercare").await;
+    let page = aftercare
+        .get(team.app.url(&format!("/interventions/{iv}/station")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert_eq!(html.matches("<article class=\"girl").count(), 12);
+    assert!(html.len() < 100 * 1024, "the page is {} bytes", html.len());
+    for script in html.split("<script").skip(1) {
+        let tag = &script[..script.find('>').unwrap()];
+        assert!(
+            tag.contains("defer") || tag.contains("async"),
+            "a blocking script: <script{tag}>"
+        );
+    }
+    assert!(
+        html.contains("Cut on her left hand"),
+        "her assigned caseworker sees her needs"
+    );
+    // Investigators see the intervention page but not the station; partners see neither.
+    let investigator = crate::support::browser_login(&team.app, "investigator").await;
+    let details = investigator
+        .get(team.app.url(&format!("/interventions/{iv}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(details.status(), StatusCode::OK);
+    let details = details.text().await.unwrap();
+    assert!(!details.contains("Girl 1") && !details.contains("intake-form"));
+    let station = investigator
+        .get(team.app.url(&format!("/interventions/{iv}/station")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(station.status(), StatusCode::NOT_FOUND);
+    let partner = crate::support::browser_login(&team.app, "partner-worldhope").await;
+    for path in [format!("/interventions/{iv}"), "/interventions".to_owned()] {
+        let answer = partner.get(team.app.url(&path)).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+/// A refused intake on the form shows the reason and keeps everything that was typed.
+async fn a_refused_intake_form_loses_nothing(db: TestDb) {
+    let team = Team::new(db).await;
+    let iv = team.intervention("aftercare", 5).await;
+    let client = crate::support::browser_login(&team.app, "aftercare").await;
+    let page = client
+        .get(team.app.url(&format!("/interventions/{iv}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::support::csrf_from(&page);
+    let answer = client
+        .post(team.app.url(&format!("/interventions/{iv}/intake")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reference", "TMP-Q1"),
+            ("rescued_at", ""),
+            ("name", "Chanthou"),
+            ("date_of_birth", "2012-03-01"),
+            ("stated_age", "19"),
+            (
+                "family_contact",
+                "Older sister in Kampong Cham, 012 555 101",
+            ),
+            ("recruitment_factors", "debt"),
+            ("recruitment_factors", "family"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let html = answer.text().await.unwrap();
+    assert!(html.contains("stated_age"), "the reason names the field");
+    for typed in [
+        "Chanthou",
+        "TMP-Q1",
+        "Older sister in Kampong Cham, 012 555 101",
+        "2012-03-01",
+    ] {
+        assert!(html.contains(typed), "{typed} is still in the form");
+    }
+    assert!(html.contains("value=\"debt\" checked") && html.contains("value=\"family\" checked"));
+    let (_, list) = team
+        .call(Some("manager"), "get", "/api/v1/survivors", None)
+        .await;
+    assert!(!list.to_string().contains("TMP-Q1"), "nothing was stored");
+}
+
 haven_store::test_both_backends!(
     crisis_authorization_matrix,
     the_first_48_hours_over_the_api,
     bad_input_names_the_field,
     compartments_hold_at_the_police_station,
+    station_pages_are_light_and_compartmented,
+    a_refused_intake_form_loses_nothing,
 );
