@@ -39,6 +39,14 @@ use std::collections::BTreeMap;
 const TIME: &str = "%Y-%m-%d %H:%M";
 const INPUT_TIME: &str = "%Y-%m-%dT%H:%M";
 
+/// Who asks, and the app: what every page builder needs.
+#[derive(Clone, Copy)]
+struct Req<'a> {
+    state: &'a AppState,
+    headers: &'a HeaderMap,
+    caller: &'a PageUser,
+}
+
 /// A message at the top of a page: a refusal (with the reason) or a confirmation.
 #[derive(Debug, Clone)]
 pub struct Notice {
@@ -228,13 +236,16 @@ pub struct InterventionForm {
 }
 
 async fn interventions_page(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &PageUser,
+    req: Req<'_>,
     jar: CookieJar,
     notice: Option<Notice>,
     status: StatusCode,
 ) -> Response {
+    let Req {
+        state,
+        headers,
+        caller,
+    } = req;
     let locale = locale_for(headers, Some(&caller.user));
     let user = &caller.user;
     let offset = state.config.local_offset;
@@ -309,7 +320,17 @@ pub async fn list(
     caller: PageUser,
     jar: CookieJar,
 ) -> Response {
-    interventions_page(&state, &headers, &caller, jar, None, StatusCode::OK).await
+    interventions_page(
+        Req {
+            state: &state,
+            headers: &headers,
+            caller: &caller,
+        },
+        jar,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 fn number(field: &'static str, value: &str) -> Result<u32, ApiError> {
@@ -361,9 +382,11 @@ pub async fn create(
                 text: err.message,
             };
             interventions_page(
-                &state,
-                &headers,
-                &caller,
+                Req {
+                    state: &state,
+                    headers: &headers,
+                    caller: &caller,
+                },
                 jar,
                 Some(notice),
                 StatusCode::BAD_REQUEST,
@@ -505,15 +528,18 @@ impl IntakeForm {
 }
 
 async fn intervention_page(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &PageUser,
+    req: Req<'_>,
     jar: CookieJar,
     id: InterventionId,
     notice: Option<Notice>,
     intake: Option<IntakeForm>,
     status: StatusCode,
 ) -> Response {
+    let Req {
+        state,
+        headers,
+        caller,
+    } = req;
     let locale = locale_for(headers, Some(&caller.user));
     let user = &caller.user;
     let offset = state.config.local_offset;
@@ -622,9 +648,11 @@ pub async fn show(
     match api::intervention_id(&raw) {
         Ok(id) => {
             intervention_page(
-                &state,
-                &headers,
-                &caller,
+                Req {
+                    state: &state,
+                    headers: &headers,
+                    caller: &caller,
+                },
                 jar,
                 id,
                 None,
@@ -651,14 +679,17 @@ pub struct ShiftForm {
 
 /// After a form on an intervention: back to its page, or the page again with the reason.
 async fn after_intervention_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &PageUser,
+    req: Req<'_>,
     jar: CookieJar,
     id: InterventionId,
     result: Result<String, ApiError>,
     intake: Option<IntakeForm>,
 ) -> Response {
+    let Req {
+        state,
+        headers,
+        caller,
+    } = req;
     match result {
         Ok(to) => Redirect::to(&to).into_response(),
         Err(err) if err.status == StatusCode::BAD_REQUEST || err.status == StatusCode::CONFLICT => {
@@ -667,9 +698,11 @@ async fn after_intervention_form(
                 text: err.message,
             };
             intervention_page(
-                state,
-                headers,
-                caller,
+                Req {
+                    state,
+                    headers,
+                    caller,
+                },
                 jar,
                 id,
                 Some(notice),
@@ -725,7 +758,18 @@ pub async fn add_shift(
         Ok(format!("/interventions/{id}#roster"))
     }
     .await;
-    after_intervention_form(&state, &headers, &caller, jar, id, result, None).await
+    after_intervention_form(
+        Req {
+            state: &state,
+            headers: &headers,
+            caller: &caller,
+        },
+        jar,
+        id,
+        result,
+        None,
+    )
+    .await
 }
 
 pub async fn cancel_shift(
@@ -750,7 +794,18 @@ pub async fn cancel_shift(
         Ok(format!("/interventions/{id}#roster"))
     }
     .await;
-    after_intervention_form(&state, &headers, &caller, jar, id, result, None).await
+    after_intervention_form(
+        Req {
+            state: &state,
+            headers: &headers,
+            caller: &caller,
+        },
+        jar,
+        id,
+        result,
+        None,
+    )
+    .await
 }
 
 pub async fn intake(
@@ -791,7 +846,18 @@ pub async fn intake(
         Ok(format!("/interventions/{id}/station?saved=intake"))
     }
     .await;
-    after_intervention_form(&state, &headers, &caller, jar, id, result, Some(form)).await
+    after_intervention_form(
+        Req {
+            state: &state,
+            headers: &headers,
+            caller: &caller,
+        },
+        jar,
+        id,
+        result,
+        Some(form),
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- police-station mode
@@ -853,15 +919,18 @@ fn saved_notice(t: &Translator, saved: Option<&str>) -> Option<Notice> {
 }
 
 async fn station_page(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &PageUser,
+    req: Req<'_>,
     jar: CookieJar,
     id: InterventionId,
     notice: Option<Notice>,
     saved: Option<&str>,
     status: StatusCode,
 ) -> Response {
+    let Req {
+        state,
+        headers,
+        caller,
+    } = req;
     let locale = locale_for(headers, Some(&caller.user));
     let offset = state.config.local_offset;
     let keyring = match state.keyring() {
@@ -937,9 +1006,11 @@ pub async fn station(
     match api::intervention_id(&raw) {
         Ok(id) => {
             station_page(
-                &state,
-                &headers,
-                &caller,
+                Req {
+                    state: &state,
+                    headers: &headers,
+                    caller: &caller,
+                },
                 jar,
                 id,
                 None,
@@ -1040,11 +1111,8 @@ const RECORD_FIELDS: [SurvivorField; 15] = [
     SurvivorField::RecruitmentFactors,
 ];
 
-#[allow(clippy::too_many_arguments)]
 async fn episode_page(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &PageUser,
+    req: Req<'_>,
     jar: CookieJar,
     id: EpisodeId,
     notice: Option<Notice>,
@@ -1052,6 +1120,11 @@ async fn episode_page(
     saved: Option<&str>,
     status: StatusCode,
 ) -> Response {
+    let Req {
+        state,
+        headers,
+        caller,
+    } = req;
     let locale = locale_for(headers, Some(&caller.user));
     let offset = state.config.local_offset;
     let user = &caller.user;
@@ -1265,9 +1338,11 @@ pub async fn episode(
     match api::episode_id(&raw) {
         Ok(id) => {
             episode_page(
-                &state,
-                &headers,
-                &caller,
+                Req {
+                    state: &state,
+                    headers: &headers,
+                    caller: &caller,
+                },
                 jar,
                 id,
                 None,
@@ -1292,11 +1367,8 @@ enum Back {
 
 /// After a form on an episode: back where it came from with a confirmation, or the page
 /// again with the reason.
-#[allow(clippy::too_many_arguments)]
 async fn after_episode_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &PageUser,
+    req: Req<'_>,
     jar: CookieJar,
     id: EpisodeId,
     back: Back,
@@ -1304,6 +1376,11 @@ async fn after_episode_form(
     result: Result<(), ApiError>,
     record_input: Option<BTreeMap<String, String>>,
 ) -> Response {
+    let Req {
+        state,
+        headers,
+        caller,
+    } = req;
     let locale = locale_for(headers, Some(&caller.user));
     match result {
         Ok(()) => {
@@ -1323,13 +1400,27 @@ async fn after_episode_form(
             });
             match (back, intervention_of(state, caller, id).await) {
                 (Back::Station, Some(iv)) => {
-                    station_page(state, headers, caller, jar, iv, notice, None, err.status).await
+                    station_page(
+                        Req {
+                            state,
+                            headers,
+                            caller,
+                        },
+                        jar,
+                        iv,
+                        notice,
+                        None,
+                        err.status,
+                    )
+                    .await
                 }
                 _ => {
                     episode_page(
-                        state,
-                        headers,
-                        caller,
+                        Req {
+                            state,
+                            headers,
+                            caller,
+                        },
                         jar,
                         id,
                         notice,
@@ -1404,7 +1495,17 @@ pub async fn log(
     }
     .await;
     after_episode_form(
-        &state, &headers, &caller, jar, id, form.back, "log", result, None,
+        Req {
+            state: &state,
+            headers: &headers,
+            caller: &caller,
+        },
+        jar,
+        id,
+        form.back,
+        "log",
+        result,
+        None,
     )
     .await
 }
@@ -1458,9 +1559,11 @@ pub async fn safeguard(
     }
     .await;
     after_episode_form(
-        &state,
-        &headers,
-        &caller,
+        Req {
+            state: &state,
+            headers: &headers,
+            caller: &caller,
+        },
         jar,
         id,
         form.back,
@@ -1527,9 +1630,11 @@ pub async fn screen(
     }
     .await;
     after_episode_form(
-        &state,
-        &headers,
-        &caller,
+        Req {
+            state: &state,
+            headers: &headers,
+            caller: &caller,
+        },
         jar,
         id,
         Back::Episode,
@@ -1591,9 +1696,11 @@ pub async fn place(
     }
     .await;
     after_episode_form(
-        &state,
-        &headers,
-        &caller,
+        Req {
+            state: &state,
+            headers: &headers,
+            caller: &caller,
+        },
         jar,
         id,
         Back::Episode,
@@ -1660,9 +1767,11 @@ pub async fn record(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     after_episode_form(
-        &state,
-        &headers,
-        &caller,
+        Req {
+            state: &state,
+            headers: &headers,
+            caller: &caller,
+        },
         jar,
         id,
         Back::Episode,
