@@ -118,6 +118,19 @@ pub enum UserCommand {
     /// Remove an account's two-step sign-in (lost phone and recovery codes); its sessions
     /// end, and the person enrols again at the next sign-in.
     ResetTotp(UsernameArgs),
+    /// Record the languages a staff member speaks (codes such as km,vi): the crisis-care
+    /// roster checks that a girl who speaks only Vietnamese has Vietnamese-speaking staff.
+    Languages(LanguagesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LanguagesArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The account's username.
+    pub username: String,
+    /// Comma-separated language codes, e.g. km,vi (empty to clear).
+    pub languages: String,
 }
 
 #[derive(Debug, Args)]

@@ -41,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             UserCommand::Enable(args) => user::set_disabled(args, file, false).await,
             UserCommand::ResetPassword(args) => user::reset_password(args, file).await,
             UserCommand::ResetTotp(args) => user::reset_totp(args, file).await,
+            UserCommand::Languages(args) => user::languages(args, file).await,
         },
         Command::Org(command) => match command {
             OrgCommand::Add(args) => org::add(args, file).await,
@@ -66,6 +67,7 @@ fn config_file_of(command: &Command) -> Option<std::path::PathBuf> {
         | Command::User(UserCommand::Enable(a))
         | Command::User(UserCommand::ResetTotp(a)) => &a.db,
         Command::User(UserCommand::ResetPassword(a)) => &a.db,
+        Command::User(UserCommand::Languages(a)) => &a.db,
         Command::Org(OrgCommand::Add(a)) => &a.db,
         Command::Org(OrgCommand::List(a)) => a,
         Command::Keys(KeysCommand::Rotate(a)) => &a.db,

@@ -1,6 +1,6 @@
 //! `haven user add|list|disable|enable|reset-password`.
 
-use crate::cli::{DbArgs, PasswordArgs, UserAddArgs, UsernameArgs};
+use crate::cli::{DbArgs, LanguagesArgs, PasswordArgs, UserAddArgs, UsernameArgs};
 use crate::config::FileConfig;
 use anyhow::{anyhow, Result};
 use haven_core::{DisplayName, Locale, Password, RequestContext, Roles, Username};
@@ -153,6 +153,26 @@ pub async fn reset_totp(args: UsernameArgs, file: FileConfig) -> Result<()> {
     .await
     .map_err(|e| anyhow!("{username}: {e}"))?;
     println!("Two-step sign-in removed for {username}; their sessions have ended.");
+    db.close().await;
+    Ok(())
+}
+
+pub async fn languages(args: LanguagesArgs, file: FileConfig) -> Result<()> {
+    let username =
+        Username::parse(&args.username).map_err(|e| anyhow!("username: {}", e.message))?;
+    let db = super::open_db(&args.db, &file, false).await?;
+    let user = users::find_by_username(&db, &username)
+        .await?
+        .ok_or_else(|| anyhow!("{username}: user not found"))?;
+    users::set_languages(
+        &db,
+        &RequestContext::system("cli:user languages"),
+        user.id,
+        &args.languages,
+    )
+    .await
+    .map_err(|e| anyhow!("{username}: {e}"))?;
+    println!("{username} speaks: {}", args.languages.trim());
     db.close().await;
     Ok(())
 }

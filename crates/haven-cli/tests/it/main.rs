@@ -35,6 +35,7 @@ fn every_subcommand_has_help() {
         vec!["user", "enable", "--help"],
         vec!["user", "reset-password", "--help"],
         vec!["user", "reset-totp", "--help"],
+        vec!["user", "languages", "--help"],
         vec!["org", "add", "--help"],
         vec!["org", "list", "--help"],
         vec!["config", "default", "--help"],
@@ -290,6 +291,18 @@ fn accounts_are_managed_from_the_command_line() {
     let out = haven(&["user", "reset-totp", "--data-dir", data, "nobody"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not found"));
+    let out = haven(&["user", "languages", "--data-dir", data, "sophea", "km, VI"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = haven(&[
+        "user",
+        "languages",
+        "--data-dir",
+        data,
+        "sophea",
+        "Vietnamese",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a language code"));
 }
 
 /// A running `haven serve`, stopped with SIGTERM on drop.
