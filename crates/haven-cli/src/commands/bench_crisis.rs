@@ -138,7 +138,7 @@ async fn insert_all<T>(
         let mut tx = pool.begin().await?;
         for chunk in tx_rows.chunks(ROWS_PER_INSERT) {
             let mut insert = QueryBuilder::<Sqlite>::new(head);
-            insert.push_values(chunk, |row, item| bind(row, item));
+            insert.push_values(chunk, &mut bind);
             insert
                 .build()
                 .execute(&mut *tx)
@@ -149,6 +149,9 @@ async fn insert_all<T>(
     }
     Ok(())
 }
+
+/// id, intervention, staff, starts, ends.
+type ShiftRow = (Uuid, Uuid, Uuid, DateTime<Utc>, DateTime<Utc>);
 
 /// Years of finished crisis care: old interventions with their rosters, survivors (no
 /// fields: the figures are about the crisis-care tables), placed episodes, safeguard checks
@@ -192,7 +195,7 @@ async fn fill_history(
         },
     )
     .await?;
-    let shifts: Vec<(Uuid, Uuid, Uuid, DateTime<Utc>, DateTime<Utc>)> = ivs
+    let shifts: Vec<ShiftRow> = ivs
         .iter()
         .flat_map(|(iv, at)| {
             (0..4).map(move |k| {
