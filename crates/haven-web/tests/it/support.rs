@@ -46,9 +46,6 @@ impl TestApp {
         haven_store::demo::seed_survivors(&db.db, &keyring)
             .await
             .unwrap();
-        haven_store::demo_crisis::seed_crisis_care(&db.db, &keyring)
-            .await
-            .unwrap();
         let state = AppState::new(db.db.clone(), hasher, WebConfig::default())
             .await
             .unwrap()
