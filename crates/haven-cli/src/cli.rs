@@ -247,4 +247,9 @@ pub struct BenchArgs {
     /// How many samples of each measurement to take.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub samples: u32,
+
+    /// Skip the crisis-care figures, which first fill a database with 100,000 survivors and
+    /// 2,000,000 care-log entries.
+    #[arg(long)]
+    pub skip_crisis: bool,
 }

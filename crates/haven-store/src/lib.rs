@@ -10,6 +10,7 @@ pub mod crisis;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod demo_crisis;
 pub mod dialect;
 pub mod error;
 pub mod interventions;

@@ -78,6 +78,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     haven_store::demo::seed_survivors(&db, &keyring)
         .await
         .context("cannot add the demo survivors")?;
+    haven_store::demo_crisis::seed_crisis_care(&db, &keyring)
+        .await
+        .context("cannot add the demo crisis care")?;
     let state = AppState::new(
         db.clone(),
         hasher,

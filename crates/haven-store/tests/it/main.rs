@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod crisis;
+mod demo_crisis;
 mod identity;
 mod keys;
 mod schema;
