@@ -176,6 +176,28 @@ fn failure(
     }
 }
 
+/// What every form post starts with: a valid CSRF token (else the "form expired" page) and
+/// the ID of what it acts on (else the not-found page).
+fn form_target<T>(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: &PageUser,
+    jar: CookieJar,
+    csrf: &str,
+    id: Result<T, ApiError>,
+) -> Result<(T, CookieJar), Box<Response>> {
+    if !csrf_ok(&jar, csrf) {
+        return Err(Box::new(super::login::expired_form(state, headers, jar)));
+    }
+    match id {
+        Ok(id) => Ok((id, jar)),
+        Err(err) => {
+            let locale = locale_for(headers, Some(&caller.user));
+            Err(Box::new(failure(state, locale, caller, jar, err)))
+        }
+    }
+}
+
 // ---------------------------------------------------------------- the interventions list
 
 struct InterventionRow {
@@ -729,13 +751,16 @@ pub async fn add_shift(
     Path(raw): Path<String>,
     Form(form): Form<ShiftForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
-        return super::login::expired_form(&state, &headers, jar);
-    }
-    let locale = locale_for(&headers, Some(&caller.user));
-    let id = match api::intervention_id(&raw) {
-        Ok(id) => id,
-        Err(err) => return failure(&state, locale, &caller, jar, err),
+    let (id, jar) = match form_target(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        &form.csrf,
+        api::intervention_id(&raw),
+    ) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let offset = state.config.local_offset;
     let result = async {
@@ -780,13 +805,16 @@ pub async fn cancel_shift(
     Path((raw, shift)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
-        return super::login::expired_form(&state, &headers, jar);
-    }
-    let locale = locale_for(&headers, Some(&caller.user));
-    let id = match api::intervention_id(&raw) {
-        Ok(id) => id,
-        Err(err) => return failure(&state, locale, &caller, jar, err),
+    let (id, jar) = match form_target(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        &form.csrf,
+        api::intervention_id(&raw),
+    ) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let result = async {
         let shift = shift.parse().map_err(|_| ApiError::not_found("shift"))?;
@@ -816,13 +844,16 @@ pub async fn intake(
     Path(raw): Path<String>,
     Form(form): Form<IntakeForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
-        return super::login::expired_form(&state, &headers, jar);
-    }
-    let locale = locale_for(&headers, Some(&caller.user));
-    let id = match api::intervention_id(&raw) {
-        Ok(id) => id,
-        Err(err) => return failure(&state, locale, &caller, jar, err),
+    let (id, jar) = match form_target(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        &form.csrf,
+        api::intervention_id(&raw),
+    ) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let offset = state.config.local_offset;
     let result = async {
@@ -1470,13 +1501,16 @@ pub async fn log(
     Path(raw): Path<String>,
     Form(form): Form<LogForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
-        return super::login::expired_form(&state, &headers, jar);
-    }
-    let locale = locale_for(&headers, Some(&caller.user));
-    let id = match api::episode_id(&raw) {
-        Ok(id) => id,
-        Err(err) => return failure(&state, locale, &caller, jar, err),
+    let (id, jar) = match form_target(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        &form.csrf,
+        api::episode_id(&raw),
+    ) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let offset = state.config.local_offset;
     let result = async {
@@ -1533,13 +1567,16 @@ pub async fn safeguard(
     Path(raw): Path<String>,
     Form(form): Form<SafeguardForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
-        return super::login::expired_form(&state, &headers, jar);
-    }
-    let locale = locale_for(&headers, Some(&caller.user));
-    let id = match api::episode_id(&raw) {
-        Ok(id) => id,
-        Err(err) => return failure(&state, locale, &caller, jar, err),
+    let (id, jar) = match form_target(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        &form.csrf,
+        api::episode_id(&raw),
+    ) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let result = async {
         let safeguard =
@@ -1600,13 +1637,16 @@ pub async fn screen(
     Path(raw): Path<String>,
     Form(form): Form<ScreeningForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
-        return super::login::expired_form(&state, &headers, jar);
-    }
-    let locale = locale_for(&headers, Some(&caller.user));
-    let id = match api::episode_id(&raw) {
-        Ok(id) => id,
-        Err(err) => return failure(&state, locale, &caller, jar, err),
+    let (id, jar) = match form_target(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        &form.csrf,
+        api::episode_id(&raw),
+    ) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let result = async {
         let screening = api::screening(
@@ -1665,13 +1705,16 @@ pub async fn place(
     Path(raw): Path<String>,
     Form(form): Form<PlacementForm>,
 ) -> Response {
-    if !csrf_ok(&jar, &form.csrf) {
-        return super::login::expired_form(&state, &headers, jar);
-    }
-    let locale = locale_for(&headers, Some(&caller.user));
-    let id = match api::episode_id(&raw) {
-        Ok(id) => id,
-        Err(err) => return failure(&state, locale, &caller, jar, err),
+    let (id, jar) = match form_target(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        &form.csrf,
+        api::episode_id(&raw),
+    ) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let offset = state.config.local_offset;
     let result = async {
@@ -1719,13 +1762,16 @@ pub async fn record(
     Path(raw): Path<String>,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    if !csrf_ok(&jar, form.get("csrf").map(String::as_str).unwrap_or("")) {
-        return super::login::expired_form(&state, &headers, jar);
-    }
-    let locale = locale_for(&headers, Some(&caller.user));
-    let id = match api::episode_id(&raw) {
-        Ok(id) => id,
-        Err(err) => return failure(&state, locale, &caller, jar, err),
+    let (id, jar) = match form_target(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        form.get("csrf").map(String::as_str).unwrap_or(""),
+        api::episode_id(&raw),
+    ) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let result = async {
         let keyring = state.keyring()?;
