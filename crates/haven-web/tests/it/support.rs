@@ -181,3 +181,34 @@ impl Instance {
         format!("http://{}{}", self.addr, path)
     }
 }
+
+/// Calls the API as the holder of `token` (or anonymously) and returns the status and the
+/// JSON answer (`null` when there is none).
+pub async fn api_call(
+    app: &TestApp,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let url = app.url(path);
+    let client = app.client();
+    let mut request = match method {
+        "get" => client.get(url),
+        "post" => client.post(url),
+        "patch" => client.patch(url),
+        "put" => client.put(url),
+        "delete" => client.delete(url),
+        other => panic!("unknown method {other}"),
+    };
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let body = response.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
