@@ -8,6 +8,7 @@ pub mod audit;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod legal;
 pub mod locale;
 pub mod nav;
 pub mod org;

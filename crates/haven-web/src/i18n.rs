@@ -87,11 +87,16 @@ mod tests {
                 let missing: Vec<_> = en.difference(&other).collect();
                 let extra: Vec<_> = other.difference(&en).collect();
                 assert!(missing.is_empty(), "{lang}/{file:?} lacks {missing:?}");
-                assert!(extra.is_empty(), "{lang}/{file:?} has unknown keys {extra:?}");
+                assert!(
+                    extra.is_empty(),
+                    "{lang}/{file:?} has unknown keys {extra:?}"
+                );
             }
         }
         for lang in ["km", "vi"] {
-            let count = std::fs::read_dir(root.join(lang)).expect("locale dir").count();
+            let count = std::fs::read_dir(root.join(lang))
+                .expect("locale dir")
+                .count();
             assert_eq!(count, files.len(), "{lang}/ has files that en/ lacks");
         }
         assert!(all_keys.len() > 40);
