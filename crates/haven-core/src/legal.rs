@@ -640,6 +640,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn stage_order_table() {
         use Stage::*;
         let history = |xs: &[(Stage, &str)]| -> Vec<(Stage, NaiveDate)> {
@@ -811,7 +812,7 @@ mod tests {
         ];
         for (s, a, n) in table {
             assert_eq!(
-                no_contact_warnings(&[s.clone()], &[a.clone()]).len(),
+                no_contact_warnings(std::slice::from_ref(&s), std::slice::from_ref(&a)).len(),
                 n,
                 "{s:?} {a:?}"
             );
@@ -855,10 +856,15 @@ mod tests {
             statements_signed: vec![true, false],
             hearings_without_plan: 1,
         };
-        let keys: Vec<_> = missing(&[s.clone()], 0, 1, &[(Stage::Charge, d("2026-01-01"))])
-            .into_iter()
-            .map(|m| m.key)
-            .collect();
+        let keys: Vec<_> = missing(
+            std::slice::from_ref(&s),
+            0,
+            1,
+            &[(Stage::Charge, d("2026-01-01"))],
+        )
+        .into_iter()
+        .map(|m| m.key)
+        .collect();
         assert_eq!(
             keys,
             [

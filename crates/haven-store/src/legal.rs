@@ -11,6 +11,10 @@
 //! Free text about people (suspects' names and aliases, what was explained to her, what a
 //! preparation session covered) is sealed with the case's own data key.
 
+// Rows are decoded as tuples next to the query that names their columns; actions take the
+// acting user, the audit context and the case as separate arguments, like the rest of the store.
+#![allow(clippy::type_complexity, clippy::too_many_arguments)]
+
 use crate::clock::{new_id, now};
 use crate::crypto::{DataKey, Keyring, Sealed};
 use crate::error::conflict_on_unique;

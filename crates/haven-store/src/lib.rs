@@ -9,6 +9,7 @@ pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod demo_legal;
 pub mod dialect;
 pub mod error;
 pub mod evidence;
