@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod browser;
 mod identity;
+mod legal;
 mod pages;
 mod support;
 mod survivors;
