@@ -1834,3 +1834,55 @@ pub(crate) async fn may_read_statement(db: &Db, user: &User, survivor: Uuid) -> 
     .await
     .is_ok()
 }
+
+/// Data keys of legal cases and evidence files still wrapped by an older master key.
+pub async fn pending_rewrap(db: &Db, keyring: &Keyring) -> Result<i64, StoreError> {
+    let current = keyring.current().id;
+    let cases: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT count(*) FROM legal_cases WHERE master_key_id <> $1")
+        .bind(current)
+        .fetch_one(pool)
+        .await?);
+    let files: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT count(*) FROM evidence WHERE wrapped_key IS NOT NULL AND master_key_id <> $1")
+        .bind(current)
+        .fetch_one(pool)
+        .await?);
+    Ok(cases + files)
+}
+
+/// Re-wraps up to `batch` legal data keys (cases, then evidence files) under the current
+/// master key inside `tx`; the sealed data and the files are not touched.
+pub async fn rewrap_batch(tx: &mut Tx, keyring: &Keyring, batch: u32) -> Result<u64, StoreError> {
+    let current = keyring.current().id;
+    let mut done = 0u64;
+    for (table, id_col) in [("legal_cases", "id"), ("evidence", "id")] {
+        let left = i64::from(batch) - i64::try_from(done).unwrap_or(0);
+        if left <= 0 {
+            break;
+        }
+        let select = format!(
+            "SELECT {id_col}, master_key_id, wrapped_key FROM {table}
+             WHERE wrapped_key IS NOT NULL AND master_key_id <> $1 ORDER BY {id_col} LIMIT $2"
+        );
+        let rows: Vec<(Uuid, Uuid, Vec<u8>)> = on_tx!(tx, conn => sqlx::query_as(&select)
+            .bind(current)
+            .bind(left)
+            .fetch_all(conn)
+            .await?);
+        let update =
+            format!("UPDATE {table} SET master_key_id = $1, wrapped_key = $2 WHERE {id_col} = $3");
+        for (id, key_id, wrapped) in rows {
+            let key = keyring
+                .unwrap(key_id, &wrapped, id)
+                .map_err(|e| StoreError::Internal(format!("{table} {id}: {e}")))?;
+            let (new_id, new_wrapped) = keyring.wrap(&key, id);
+            exec!(
+                tx,
+                sqlx::query(&update).bind(new_id).bind(new_wrapped).bind(id)
+            )?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}

@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod identity;
 mod legal;
+mod legal_browser;
 mod pages;
 mod support;
 mod survivors;
