@@ -243,4 +243,8 @@ pub struct BenchArgs {
     /// How many samples of each measurement to take.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub samples: u32,
+
+    /// Only the legal figures (evidence upload, court bundle, hearings calendar).
+    #[arg(long)]
+    pub legal_only: bool,
 }

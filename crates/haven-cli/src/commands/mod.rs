@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench;
+mod bench_legal;
 mod config_cmd;
 mod demo;
 mod keys;
