@@ -174,9 +174,7 @@ pub async fn run() -> Result<()> {
             Some("image/png"),
         )
         .await?;
-        upload
-            .write(&haven_store::demo_legal::DEMO_PHOTO)
-            .await?;
+        upload.write(&haven_store::demo_legal::DEMO_PHOTO).await?;
         ids.push(upload.finish(&db, &keyring, &lawyer, &ctx).await?.id);
     }
     let mut samples = Vec::new();

@@ -287,9 +287,13 @@ async fn authorization_matrix(db: TestDb) {
             ("post", "/api/v1/auth/logout"),
         ])
         .collect();
-    // Survivor routes have their own matrix, over records as well as roles (survivors.rs).
-    let survivor_route =
-        |path: &str| path.starts_with("/api/v1/survivors") || path == "/api/v1/break-glass";
+    // Survivor routes have their own matrix, over records as well as roles (survivors.rs);
+    // so do legal routes (legal.rs).
+    let survivor_route = |path: &str| {
+        path.starts_with("/api/v1/survivors")
+            || path == "/api/v1/break-glass"
+            || path.starts_with("/api/v1/legal/")
+    };
     for route in haven_web::api::ROUTES
         .iter()
         .filter(|(_, p)| !survivor_route(p))
