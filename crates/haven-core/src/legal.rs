@@ -362,20 +362,20 @@ pub fn no_contact_warnings<S: Clone, A: Clone>(
     survivors: &[Attendance<S>],
     accused: &[Attendance<A>],
 ) -> Vec<NoContactWarning<S, A>> {
-    let same_court = |a: &str, b: &str| {
-        let norm = |s: &str| {
-            s.split_whitespace()
-                .map(str::to_lowercase)
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        norm(a) == norm(b)
+    // Courts compared without case or spacing, each normalised once.
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+            .join(" ")
     };
+    let accused_courts: Vec<String> = accused.iter().map(|a| norm(&a.court)).collect();
     let mut out = Vec::new();
     for s in survivors.iter().filter(|s| !s.separated) {
-        for a in accused {
+        let court = norm(&s.court);
+        for (a, a_court) in accused.iter().zip(&accused_courts) {
             let overlap = s.starts_at < a.ends_at && a.starts_at < s.ends_at;
-            if overlap && same_court(&s.court, &a.court) {
+            if overlap && *a_court == court {
                 out.push(NoContactWarning {
                     survivor: s.person.clone(),
                     accused: a.person.clone(),

@@ -1017,7 +1017,7 @@ pub async fn case_file(
         .bind(case.id)
         .fetch_all(pool)
         .await?);
-    let charges = charge_rows
+    let charges: Vec<ChargeView> = charge_rows
         .into_iter()
         .map(|(id, article, suspect_id)| ChargeView {
             title: legal::article(&article)
@@ -1272,12 +1272,7 @@ pub async fn case_file(
                 }
             })
             .collect();
-        legal::missing(
-            &files,
-            charges_len(&charges_count(db, case.id).await?),
-            suspects.len(),
-            &history,
-        )
+        legal::missing(&files, charges.len(), suspects.len(), &history)
     } else {
         Vec::new()
     };
@@ -1331,19 +1326,6 @@ pub async fn case_file(
     })
 }
 
-async fn charges_count(db: &Db, case_id: Uuid) -> Result<i64, StoreError> {
-    Ok(
-        on_pool!(db, pool => sqlx::query_scalar("SELECT count(*) FROM legal_charges WHERE case_id = $1")
-        .bind(case_id)
-        .fetch_one(pool)
-        .await?),
-    )
-}
-
-fn charges_len(n: &i64) -> usize {
-    usize::try_from(*n).unwrap_or(0)
-}
-
 /// No-contact warnings for this case's upcoming hearings.
 async fn case_no_contact(
     db: &Db,
@@ -1355,8 +1337,8 @@ async fn case_no_contact(
         db,
         user,
         at - Duration::hours(12),
-        at + Duration::days(3650),
-        5000,
+        at + Duration::days(366),
+        2000,
     )
     .await?;
     Ok(no_contact_of(&cal)
@@ -1456,7 +1438,7 @@ async fn calendar_rows(
     let mut suspects: HashMap<Uuid, usize> = HashMap::new();
     let mut lawyer_of: BTreeSet<Uuid> = BTreeSet::new();
     let mut plans: HashMap<(Uuid, Uuid), bool> = HashMap::new();
-    for chunk in case_ids.chunks(500) {
+    for chunk in case_ids.chunks(2000) {
         let list = placeholders(1, chunk.len());
         let sql = format!(
             "SELECT cs.case_id, cs.survivor_id, s.reference FROM legal_case_survivors cs
@@ -1506,7 +1488,7 @@ async fn calendar_rows(
         });
         lawyer_of.extend(found);
     }
-    for chunk in hearing_ids.chunks(500) {
+    for chunk in hearing_ids.chunks(2000) {
         let sql = format!(
             "SELECT hearing_id, survivor_id, separate_waiting_room FROM legal_accompaniment WHERE hearing_id IN ({})",
             placeholders(1, chunk.len())
@@ -1705,58 +1687,56 @@ async fn deadline_reminders(
     at: DateTime<Utc>,
 ) -> Result<Vec<Reminder>, StoreError> {
     let manager = user.roles.contains(haven_core::Role::Manager);
-    let cases: Vec<(Uuid, String)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT c.id, c.reference FROM legal_cases c WHERE c.owner_org = $1 AND ($2 OR EXISTS
-            (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = c.id AND l.user_id = $3))
-         ORDER BY c.id LIMIT 5000")
+    let mut out = Vec::new();
+    let court: Vec<(String, String, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT c.reference, d.title, d.due_at FROM legal_deadlines d JOIN legal_cases c ON c.id = d.case_id
+         WHERE c.owner_org = $1 AND d.due_at >= $2 AND d.due_at <= $3 AND ($4 OR EXISTS
+            (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = c.id AND l.user_id = $5))")
         .bind(user.org_id.as_uuid())
+        .bind(at)
+        .bind(at + REMINDER_WINDOW)
         .bind(manager)
         .bind(user.id.as_uuid())
         .fetch_all(pool)
         .await?);
-    let mut out = Vec::new();
-    let court: Vec<(Uuid, String, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT d.case_id, d.title, d.due_at FROM legal_deadlines d JOIN legal_cases c ON c.id = d.case_id
-         WHERE c.owner_org = $1 AND d.due_at >= $2 AND d.due_at <= $3")
-        .bind(user.org_id.as_uuid())
-        .bind(at)
-        .bind(at + REMINDER_WINDOW)
-        .fetch_all(pool)
-        .await?);
-    let reference: BTreeMap<Uuid, String> = cases.into_iter().collect();
-    for (case_id, title, due) in court {
-        if let Some(r) = reference.get(&case_id) {
-            out.push(Reminder {
-                kind: "deadline".into(),
-                due,
-                case_reference: r.clone(),
-                title,
-            });
-        }
+    for (reference, title, due) in court {
+        out.push(Reminder {
+            kind: "deadline".into(),
+            due,
+            case_reference: reference,
+            title,
+        });
     }
-    let stage_rows: Vec<(Uuid, String, NaiveDate)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT s.case_id, s.stage, s.occurred_on FROM legal_stages s JOIN legal_cases c ON c.id = s.case_id
-         WHERE c.owner_org = $1 AND s.occurred_on >= $2")
+    // Statutory deadlines run at most a few months from their stage: only cases with a stage
+    // in the last 200 days can have one due now; their whole history decides which.
+    let stage_rows: Vec<(Uuid, String, String, NaiveDate)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT s.case_id, c.reference, s.stage, s.occurred_on FROM legal_stages s JOIN legal_cases c ON c.id = s.case_id
+         WHERE c.owner_org = $1 AND ($2 OR EXISTS
+            (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = c.id AND l.user_id = $3))
+           AND s.case_id IN (SELECT case_id FROM legal_stages WHERE occurred_on >= $4)")
         .bind(user.org_id.as_uuid())
+        .bind(manager)
+        .bind(user.id.as_uuid())
         .bind((at - Duration::days(200)).date_naive())
         .fetch_all(pool)
         .await?);
-    let mut by_case: BTreeMap<Uuid, Vec<(Stage, NaiveDate)>> = BTreeMap::new();
-    for (case_id, stage, on) in stage_rows {
+    let mut by_case: BTreeMap<Uuid, (String, Vec<(Stage, NaiveDate)>)> = BTreeMap::new();
+    for (case_id, reference, stage, on) in stage_rows {
         if let Ok(stage) = Stage::parse(&stage) {
-            by_case.entry(case_id).or_default().push((stage, on));
+            by_case
+                .entry(case_id)
+                .or_insert_with(|| (reference, Vec::new()))
+                .1
+                .push((stage, on));
         }
     }
-    for (case_id, history) in by_case {
-        let Some(r) = reference.get(&case_id) else {
-            continue;
-        };
+    for (_, (reference, history)) in by_case {
         for d in legal::statutory_deadlines(&history) {
             if legal::upcoming(d.due, at, REMINDER_WINDOW) {
                 out.push(Reminder {
                     kind: d.kind.to_owned(),
                     due: d.due,
-                    case_reference: r.clone(),
+                    case_reference: reference.clone(),
                     title: d.title,
                 });
             }

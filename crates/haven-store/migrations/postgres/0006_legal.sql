@@ -85,6 +85,7 @@ CREATE TABLE legal_stages (
 );
 
 CREATE INDEX legal_stages_case ON legal_stages (case_id);
+CREATE INDEX legal_stages_date ON legal_stages (occurred_on);
 
 CREATE TABLE legal_hearings (
     id          UUID PRIMARY KEY,
@@ -134,6 +135,7 @@ CREATE TABLE legal_deadlines (
 );
 
 CREATE INDEX legal_deadlines_case ON legal_deadlines (case_id);
+CREATE INDEX legal_deadlines_due ON legal_deadlines (due_at);
 
 CREATE TABLE legal_outcomes (
     id                     UUID PRIMARY KEY,

@@ -85,6 +85,7 @@ CREATE TABLE legal_stages (
 ) STRICT;
 
 CREATE INDEX legal_stages_case ON legal_stages (case_id);
+CREATE INDEX legal_stages_date ON legal_stages (occurred_on);
 
 CREATE TABLE legal_hearings (
     id          BLOB PRIMARY KEY NOT NULL,
@@ -134,6 +135,7 @@ CREATE TABLE legal_deadlines (
 ) STRICT;
 
 CREATE INDEX legal_deadlines_case ON legal_deadlines (case_id);
+CREATE INDEX legal_deadlines_due ON legal_deadlines (due_at);
 
 CREATE TABLE legal_outcomes (
     id                     BLOB PRIMARY KEY NOT NULL,
