@@ -6,4 +6,5 @@ mod accounts;
 mod audit;
 mod identity;
 mod keys;
+mod legal_keys;
 mod schema;
