@@ -185,6 +185,15 @@ async fn case_page(
                     "stage" => haven_core::legal::Stage::parse(&e.label)
                         .map(|s| t.get(&s.label_key()))
                         .unwrap_or_else(|_| e.label.clone()),
+                    "decision" => match e.label.split_once(": ") {
+                        Some((reference, decision)) => format!(
+                            "{reference}: {}",
+                            t.get(participation_key(
+                                haven_core::legal::Participation::parse(decision).ok()
+                            ))
+                        ),
+                        None => e.label.clone(),
+                    },
                     _ => e.label.clone(),
                 };
                 (
@@ -246,7 +255,14 @@ async fn case_page(
         deadlines: case
             .deadlines
             .iter()
-            .map(|d| (when(&d.due), d.title.clone()))
+            .map(|d| {
+                let title = if d.kind == "court" {
+                    d.title.clone()
+                } else {
+                    t.get(&format!("legal-reminder-{}", d.kind))
+                };
+                (when(&d.due), title)
+            })
             .collect(),
         missing: case
             .missing
@@ -645,7 +661,11 @@ pub async fn hearings(
                     when(&r.due),
                     t.get(&format!("legal-reminder-{}", r.kind)),
                     r.case_reference.clone(),
-                    r.title.clone(),
+                    if r.kind.starts_with("statutory") {
+                        String::new()
+                    } else {
+                        r.title.clone()
+                    },
                 )
             })
             .collect(),
