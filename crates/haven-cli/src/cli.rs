@@ -85,6 +85,15 @@ pub struct ServeArgs {
     /// Users reach Haven over HTTPS (directly or through a proxy): secure cookies and HSTS.
     #[arg(long, env = "HAVEN_BEHIND_TLS")]
     pub behind_tls: bool,
+
+    /// Largest evidence file accepted, in MB (files are kept encrypted in DATA_DIR/evidence).
+    #[arg(
+        long,
+        env = "HAVEN_EVIDENCE_MAX_MB",
+        value_name = "MB",
+        default_value_t = 8192
+    )]
+    pub evidence_max_mb: u64,
 }
 
 #[derive(Debug, Args)]
@@ -252,4 +261,7 @@ pub struct BenchArgs {
     /// 2,000,000 care-log entries.
     #[arg(long)]
     pub skip_crisis: bool,
+    /// Only the legal figures (evidence upload, court bundle, hearings calendar).
+    #[arg(long)]
+    pub legal_only: bool,
 }

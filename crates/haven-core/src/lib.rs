@@ -11,6 +11,7 @@ pub mod identification;
 pub mod identity;
 pub mod ids;
 pub mod intervention;
+pub mod legal;
 pub mod locale;
 pub mod nav;
 pub mod org;

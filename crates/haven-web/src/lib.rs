@@ -29,13 +29,15 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router())
-        .fallback(pages::fallback)
-        .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
+        // Evidence uploads stream gigabytes: their own size limit (the locker's), no 30 s cut.
+        .merge(api::upload_router())
+        .fallback(pages::fallback)
+        .with_state(state)
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             config.behind_tls,

@@ -46,6 +46,7 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub config: Arc<WebConfig>,
     keyring: Option<Arc<Keyring>>,
+    evidence: Option<Arc<haven_store::evidence::Locker>>,
     settings: Arc<RwLock<(Instant, Settings)>>,
 }
 
@@ -65,6 +66,7 @@ impl AppState {
             hasher,
             config: Arc::new(config),
             keyring: None,
+            evidence: None,
             settings: Arc::new(RwLock::new((Instant::now(), settings))),
         })
     }
@@ -80,6 +82,19 @@ impl AppState {
     pub fn keyring(&self) -> Result<&Keyring, StoreError> {
         self.keyring.as_deref().ok_or_else(|| {
             StoreError::Internal("Haven was started without its key file".to_owned())
+        })
+    }
+
+    /// Where evidence files are kept, and the largest upload accepted.
+    pub fn with_evidence(mut self, locker: haven_store::evidence::Locker) -> AppState {
+        self.evidence = Some(Arc::new(locker));
+        self
+    }
+
+    /// The evidence locker; a missing one is a start-up mistake, answered as an internal error.
+    pub fn evidence(&self) -> Result<&haven_store::evidence::Locker, StoreError> {
+        self.evidence.as_deref().ok_or_else(|| {
+            StoreError::Internal("Haven was started without an evidence folder".to_owned())
         })
     }
 

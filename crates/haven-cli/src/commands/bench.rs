@@ -33,6 +33,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             .map(|p| p.get())
             .unwrap_or(1)
     );
+    if args.legal_only {
+        return super::bench_legal::run().await;
+    }
 
     policy_and_crypto();
 
@@ -102,6 +105,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     db.close().await;
     audit_verify(dir.path(), 1_000_000).await?;
     super::bench_crisis::run(&args).await?;
+    super::bench_legal::run().await?;
     Ok(())
 }
 

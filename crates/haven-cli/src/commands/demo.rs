@@ -81,13 +81,21 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     haven_store::demo_crisis::seed_crisis_care(&db, &keyring)
         .await
         .context("cannot add the demo crisis care")?;
+    let locker = haven_store::evidence::Locker::open(
+        data_dir.join("evidence"),
+        haven_store::evidence::Locker::DEFAULT_MAX_BYTES,
+    )?;
+    haven_store::demo_legal::seed_legal(&db, &keyring, &locker)
+        .await
+        .context("cannot add the demo legal case")?;
     let state = AppState::new(
         db.clone(),
         hasher,
         config::web_config(&FileConfig::default(), false),
     )
     .await?
-    .with_keyring(keyring);
+    .with_keyring(keyring)
+    .with_evidence(locker);
 
     let users: Vec<&str> = haven_store::demo::USERS
         .iter()

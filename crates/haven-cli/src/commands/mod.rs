@@ -3,6 +3,7 @@
 mod audit;
 mod bench;
 mod bench_crisis;
+mod bench_legal;
 mod config_cmd;
 mod demo;
 mod keys;

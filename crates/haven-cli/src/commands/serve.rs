@@ -25,7 +25,13 @@ pub async fn run(args: ServeArgs, file: FileConfig) -> Result<()> {
         config::web_config(&file, args.behind_tls),
     )
     .await?
-    .with_keyring(keyring);
+    .with_keyring(keyring)
+    .with_evidence(haven_store::evidence::Locker::open(
+        data_dir
+            .unwrap_or(std::path::Path::new("./haven-data"))
+            .join("evidence"),
+        args.evidence_max_mb.saturating_mul(1_000_000),
+    )?);
     let shutdown = super::shutdown_signal();
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -60,12 +60,13 @@ pub async fn verify_or_register(db: &Db, keyring: &Keyring) -> Result<(), StoreE
 
 /// How many data keys are still wrapped by a key other than the current one.
 pub async fn pending_rewrap(db: &Db, keyring: &Keyring) -> Result<i64, StoreError> {
-    Ok(on_pool!(db, pool => sqlx::query_scalar(
+    let survivors: i64 = on_pool!(db, pool => sqlx::query_scalar(
         "SELECT count(*) FROM survivor_keys WHERE wrapped_key IS NOT NULL AND master_key_id <> $1",
     )
     .bind(keyring.current().id)
     .fetch_one(pool)
-    .await?))
+    .await?);
+    Ok(survivors + crate::legal::pending_rewrap(db, keyring).await?)
 }
 
 /// Re-wraps up to `batch` data keys under the current master key, in one transaction; returns
@@ -81,7 +82,7 @@ pub async fn rewrap_batch(db: &Db, keyring: &Keyring, batch: u32) -> Result<u64,
     .bind(i64::from(batch))
     .fetch_all(conn)
     .await?);
-    let count = rows.len() as u64;
+    let mut count = rows.len() as u64;
     for (survivor, key_id, wrapped) in rows {
         let data_key = keyring
             .unwrap(key_id, &wrapped, survivor)
@@ -96,6 +97,10 @@ pub async fn rewrap_batch(db: &Db, keyring: &Keyring, batch: u32) -> Result<u64,
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
+    }
+    if count < u64::from(batch) {
+        let left = u32::try_from(u64::from(batch) - count).unwrap_or(0);
+        count += crate::legal::rewrap_batch(&mut tx, keyring, left).await?;
     }
     tx.commit().await?;
     Ok(count)

@@ -8,4 +8,5 @@ mod crisis;
 mod demo_crisis;
 mod identity;
 mod keys;
+mod legal_keys;
 mod schema;

@@ -7,6 +7,7 @@ pub mod crisis;
 pub mod directory;
 pub mod health;
 pub mod json;
+pub mod legal;
 pub mod openapi;
 pub mod survivors;
 
@@ -59,6 +60,35 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/episodes/{id}/identification"),
     ("post", "/api/v1/episodes/{id}/placement"),
     ("get", "/api/v1/alerts"),
+    ("get", "/api/v1/legal/cases"),
+    ("post", "/api/v1/legal/cases"),
+    ("get", "/api/v1/legal/cases/{id}"),
+    ("post", "/api/v1/legal/cases/{id}/suspects"),
+    ("post", "/api/v1/legal/cases/{id}/charges"),
+    ("post", "/api/v1/legal/cases/{id}/survivors"),
+    (
+        "post",
+        "/api/v1/legal/cases/{id}/survivors/{survivor_id}/decisions",
+    ),
+    ("post", "/api/v1/legal/cases/{id}/stages"),
+    ("post", "/api/v1/legal/cases/{id}/hearings"),
+    (
+        "put",
+        "/api/v1/legal/cases/{id}/hearings/{hearing_id}/accompaniment/{survivor_id}",
+    ),
+    ("post", "/api/v1/legal/cases/{id}/sessions"),
+    ("post", "/api/v1/legal/cases/{id}/deadlines"),
+    ("post", "/api/v1/legal/cases/{id}/outcomes"),
+    ("post", "/api/v1/legal/cases/{id}/evidence"),
+    ("post", "/api/v1/legal/cases/{id}/items"),
+    ("post", "/api/v1/legal/cases/{id}/bundle"),
+    ("post", "/api/v1/legal/cases/{id}/bundle/manifest"),
+    ("get", "/api/v1/legal/evidence/{id}"),
+    ("get", "/api/v1/legal/evidence/{id}/content"),
+    ("get", "/api/v1/legal/evidence/{id}/verify"),
+    ("post", "/api/v1/legal/evidence/{id}/custody"),
+    ("get", "/api/v1/legal/hearings"),
+    ("get", "/api/v1/legal/figures"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -130,4 +160,72 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/episodes/{id}/placement", post(crisis::placement))
         .route("/api/v1/alerts", get(crisis::alerts))
+        .merge(legal_router())
+}
+
+fn legal_router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/legal/cases",
+            get(legal::list_cases).post(legal::create_case),
+        )
+        .route("/api/v1/legal/cases/{id}", get(legal::read_case))
+        .route(
+            "/api/v1/legal/cases/{id}/suspects",
+            post(legal::add_suspect),
+        )
+        .route("/api/v1/legal/cases/{id}/charges", post(legal::add_charge))
+        .route(
+            "/api/v1/legal/cases/{id}/survivors",
+            post(legal::link_survivor),
+        )
+        .route(
+            "/api/v1/legal/cases/{id}/survivors/{survivor_id}/decisions",
+            post(legal::record_decision),
+        )
+        .route("/api/v1/legal/cases/{id}/stages", post(legal::record_stage))
+        .route(
+            "/api/v1/legal/cases/{id}/hearings",
+            post(legal::schedule_hearing),
+        )
+        .route(
+            "/api/v1/legal/cases/{id}/hearings/{hearing_id}/accompaniment/{survivor_id}",
+            put(legal::plan_accompaniment),
+        )
+        .route(
+            "/api/v1/legal/cases/{id}/sessions",
+            post(legal::record_session),
+        )
+        .route(
+            "/api/v1/legal/cases/{id}/deadlines",
+            post(legal::add_deadline),
+        )
+        .route(
+            "/api/v1/legal/cases/{id}/outcomes",
+            post(legal::record_outcome),
+        )
+        .route("/api/v1/legal/cases/{id}/items", post(legal::add_physical))
+        .route("/api/v1/legal/cases/{id}/bundle", post(legal::bundle))
+        .route(
+            "/api/v1/legal/cases/{id}/bundle/manifest",
+            post(legal::bundle_manifest),
+        )
+        .route("/api/v1/legal/evidence/{id}", get(legal::read_item))
+        .route("/api/v1/legal/evidence/{id}/content", get(legal::content))
+        .route("/api/v1/legal/evidence/{id}/verify", get(legal::verify))
+        .route("/api/v1/legal/evidence/{id}/custody", post(legal::transfer))
+        .route("/api/v1/legal/hearings", get(legal::calendar))
+        .route("/api/v1/legal/figures", get(legal::figures))
+}
+
+/// Evidence uploads (API and form): streamed, with the locker's own size limit instead of the
+/// global body limit, and without the request time-out (a large video takes a while).
+pub fn upload_router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/legal/cases/{id}/evidence", post(legal::upload))
+        .route(
+            "/legal/cases/{id}/evidence",
+            post(crate::pages::legal::upload),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod crisis;
 pub mod home;
+pub mod legal;
 pub mod login;
 pub mod sections;
 
@@ -60,7 +61,13 @@ pub fn router() -> Router<AppState> {
         .route("/episodes/{id}/record", post(crisis::record))
         .route("/survivors", get(sections::not_ready))
         .route("/referrals", get(sections::not_ready))
-        .route("/legal", get(sections::not_ready))
+        .route("/legal", get(legal::cases))
+        .route("/legal/hearings", get(legal::hearings))
+        .route("/legal/cases/{id}", get(legal::case))
+        .route("/legal/cases/{id}/bundle", post(legal::bundle))
+        .route("/legal/cases/{id}/bundle.pdf", post(legal::bundle_pdf))
+        .route("/legal/evidence/{id}/content", get(legal::content))
+        .route("/legal/evidence/{id}/custody", post(legal::transfer))
         .route("/reports", get(sections::not_ready))
         .route("/audit", get(audit::audit))
         .route("/assets/{file}", get(assets::serve))

@@ -287,12 +287,13 @@ async fn authorization_matrix(db: TestDb) {
             ("post", "/api/v1/auth/logout"),
         ])
         .collect();
-    // Survivor and crisis-care routes have their own matrices, over records as well as roles
-    // (survivors.rs, crisis.rs).
+    // Survivor, crisis-care and legal routes have their own matrices, over records as well as
+    // roles (survivors.rs, crisis.rs, legal.rs).
     let survivor_route = |path: &str| {
         path.starts_with("/api/v1/survivors")
             || path == "/api/v1/break-glass"
             || crate::crisis::is_crisis_route(path)
+            || path.starts_with("/api/v1/legal/")
     };
     for route in haven_web::api::ROUTES
         .iter()

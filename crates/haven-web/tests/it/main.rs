@@ -9,6 +9,8 @@ mod browser;
 mod browser_crisis;
 mod crisis;
 mod identity;
+mod legal;
+mod legal_browser;
 mod pages;
 mod support;
 mod survivors;

@@ -8,6 +8,9 @@ use tokio::task::JoinHandle;
 
 pub const DEMO_PASSWORD: &str = "demo passphrase 2026";
 
+/// The largest evidence upload the test app accepts.
+pub const TEST_UPLOAD_LIMIT: u64 = 4_000_000;
+
 /// Every demo login, as (username, roles).
 pub const DEMO_USERS: [&str; 9] = [
     "admin",
@@ -25,6 +28,9 @@ pub const DEMO_USERS: [&str; 9] = [
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: TestDb,
+    /// The evidence locker (files under a temporary folder, 4 MB largest upload).
+    pub locker: haven_store::evidence::Locker,
+    _evidence_dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -46,10 +52,17 @@ impl TestApp {
         haven_store::demo::seed_survivors(&db.db, &keyring)
             .await
             .unwrap();
+        let evidence_dir = tempfile::tempdir().unwrap();
+        let locker =
+            haven_store::evidence::Locker::open(evidence_dir.path(), TEST_UPLOAD_LIMIT).unwrap();
+        haven_store::demo_legal::seed_legal(&db.db, &keyring, &locker)
+            .await
+            .unwrap();
         let state = AppState::new(db.db.clone(), hasher, WebConfig::default())
             .await
             .unwrap()
-            .with_keyring(keyring);
+            .with_keyring(keyring)
+            .with_evidence(locker.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();
@@ -59,6 +72,8 @@ impl TestApp {
         TestApp {
             addr,
             db,
+            locker,
+            _evidence_dir: evidence_dir,
             shutdown: Some(tx),
             server: Some(server),
         }

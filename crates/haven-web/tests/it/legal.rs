@@ -1,0 +1,980 @@
+//! Legal cases and the evidence locker over HTTP: who may do what, the survivor's choice,
+//! stage rules, uploads (types, names, sizes, interruptions), custody, tampering, bundles.
+
+use crate::support::{browser_login, csrf_from, TestApp, DEMO_USERS, TEST_UPLOAD_LIMIT};
+use haven_store::testing::TestDb;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+pub const PNG: [u8; 74] = haven_store::demo_legal::DEMO_PHOTO;
+const JPEG_HEAD: [u8; 12] = [
+    0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1,
+];
+
+struct Session {
+    app: TestApp,
+    tokens: HashMap<&'static str, String>,
+    ids: HashMap<&'static str, String>,
+}
+
+/// A multipart body: text fields, then `file`.
+pub fn multipart(
+    fields: &[(&str, &str)],
+    file_name: &str,
+    media: &str,
+    data: &[u8],
+) -> (String, Vec<u8>) {
+    let boundary = "haven-test-boundary-7f3a9c".to_owned();
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {media}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(data);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+pub const PHOTO_FIELDS: [(&str, &str); 6] = [
+    ("kind", "photo"),
+    ("title", "Photo of the ledger"),
+    ("collected_by", "Police officer Sok Pisey"),
+    ("collected_at", "2026-01-10"),
+    ("collected_where", "Bar office"),
+    ("collected_how", "Police camera, original file"),
+];
+
+impl Session {
+    async fn new(db: TestDb) -> Session {
+        let app = TestApp::spawn(db).await;
+        let mut tokens = HashMap::new();
+        for user in DEMO_USERS {
+            tokens.insert(user, app.token(user).await);
+        }
+        let mut s = Session {
+            app,
+            tokens,
+            ids: HashMap::new(),
+        };
+        let (_, list) = s
+            .call(Some("legal"), "get", "/api/v1/legal/cases", None)
+            .await;
+        let case = list["items"][0]["id"].as_str().unwrap().to_owned();
+        let (_, file) = s
+            .call(
+                Some("legal"),
+                "get",
+                &format!("/api/v1/legal/cases/{case}"),
+                None,
+            )
+            .await;
+        s.ids.insert("C", case);
+        s.ids
+            .insert("E", file["evidence"][0]["id"].as_str().unwrap().to_owned());
+        s.ids
+            .insert("H", file["hearings"][0]["id"].as_str().unwrap().to_owned());
+        s.ids.insert(
+            "S1",
+            file["survivors"][0]["survivor_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        s.ids.insert(
+            "SUSPECT",
+            file["suspects"][0]["id"].as_str().unwrap().to_owned(),
+        );
+        s
+    }
+
+    fn path(&self, template: &str) -> String {
+        let mut path = template.to_owned();
+        for (name, id) in &self.ids {
+            path = path.replace(&format!("{{{name}}}"), id);
+        }
+        path
+    }
+
+    async fn call(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let url = self.app.url(path);
+        let client = self.app.client();
+        let mut request = match method {
+            "get" => client.get(url),
+            "post" => client.post(url),
+            "put" => client.put(url),
+            other => panic!("unknown method {other}"),
+        };
+        if let Some(user) = user {
+            request = request.bearer_auth(&self.tokens[user]);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    async fn upload(
+        &self,
+        user: Option<&str>,
+        fields: &[(&str, &str)],
+        file_name: &str,
+        media: &str,
+        data: &[u8],
+    ) -> (StatusCode, Value) {
+        let (content_type, body) = multipart(fields, file_name, media, data);
+        let mut request = self
+            .app
+            .client()
+            .post(self.app.url(&self.path("/api/v1/legal/cases/{C}/evidence")))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(user) = user {
+            request = request.bearer_auth(&self.tokens[user]);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn evidence_rows(&self) -> i64 {
+        haven_store::on_pool!(&self.app.db.db, pool => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM evidence")
+            .fetch_one(pool)
+            .await
+            .unwrap())
+    }
+}
+
+/// Every legal route × every role and no login, from one table.
+async fn legal_authorization_matrix(db: TestDb) {
+    let s = Session::new(db).await;
+    let callers: Vec<Option<&str>> = std::iter::once(None)
+        .chain(DEMO_USERS.iter().map(|u| Some(*u)))
+        .collect();
+    let decision = json!({"decision": "takes_part", "explained_by": "Dara Sok", "language": "vi",
+        "explained": "What the trial is and that she may stop at any time.", "guardian": "Her aunt"});
+    // Columns: anonymous, admin, investigator, aftercare, aftercare2, legal, manager, auditor,
+    // partner-worldhope, partner-hagar.
+    type Row = (&'static str, &'static str, Option<Value>, [u16; 10]);
+    let rows: Vec<Row> = vec![
+        (
+            "get",
+            "/api/v1/legal/cases",
+            None,
+            [401, 403, 200, 403, 403, 200, 200, 403, 403, 403],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases",
+            Some(json!({"reference": "REF", "title": "State v. X"})),
+            [401, 403, 403, 403, 403, 201, 201, 403, 403, 403],
+        ),
+        (
+            "get",
+            "/api/v1/legal/cases/{C}",
+            None,
+            [401, 404, 200, 404, 404, 200, 200, 404, 404, 404],
+        ),
+        (
+            "get",
+            "/api/v1/legal/cases/not-an-id",
+            None,
+            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/suspects",
+            Some(json!({"name": "Ouk Dara", "role": "transporter"})),
+            [401, 404, 403, 404, 404, 201, 201, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/charges",
+            Some(json!({"article": "art-23"})),
+            [401, 404, 403, 404, 404, 201, 201, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/survivors",
+            Some(json!({"survivor_id": "{S1}", "capacity": "witness"})),
+            [401, 404, 403, 404, 404, 409, 409, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/survivors/{S1}/decisions",
+            Some(decision),
+            [401, 404, 403, 404, 404, 201, 201, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/stages",
+            Some(json!({"stage": "investigation", "date": "2026-11-01"})),
+            [401, 404, 403, 404, 404, 201, 201, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/hearings",
+            Some(json!({"stage": "trial_hearings",
+            "starts_at": "2027-01-10T09:00:00+07:00", "ends_at": "2027-01-10T11:00:00+07:00", "court": "Phnom Penh Municipal Court"})),
+            [401, 404, 403, 404, 404, 201, 201, 404, 404, 404],
+        ),
+        (
+            "put",
+            "/api/v1/legal/cases/{C}/hearings/{H}/accompaniment/{S1}",
+            Some(json!({"companions": "Sophea Chan",
+            "transport": "Organisation car", "separate_waiting_room": true})),
+            [401, 404, 403, 404, 404, 204, 204, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/sessions",
+            Some(json!({"survivor_id": "{S1}", "kind": "court_visit",
+            "held_at": "2026-11-20T09:00:00+07:00", "staff": "Dara Sok", "covered": "Visited the empty courtroom."})),
+            [401, 404, 403, 404, 404, 201, 201, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/deadlines",
+            Some(json!({"title": "Submit the expert report", "due_at": "2027-01-01T00:00:00Z"})),
+            [401, 404, 403, 404, 404, 201, 201, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/outcomes",
+            Some(json!({"suspect_id": "{SUSPECT}", "result": "convicted",
+            "sentence_months": 120, "decided_on": "2026-11-01"})),
+            [401, 404, 403, 404, 404, 422, 422, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/evidence",
+            None,
+            [401, 404, 201, 404, 404, 201, 201, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/items",
+            Some(
+                json!({"title": "Her school uniform", "collected_by": "Sok Pisey",
+            "collected_where": "Back room", "collected_how": "Sealed bag, tag 17"}),
+            ),
+            [401, 404, 201, 404, 404, 201, 201, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/bundle",
+            Some(json!({"evidence": ["{E}"]})),
+            [401, 404, 403, 404, 404, 200, 200, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/cases/{C}/bundle/manifest",
+            Some(json!({"evidence": ["{E}"]})),
+            [401, 404, 403, 404, 404, 200, 200, 404, 404, 404],
+        ),
+        (
+            "get",
+            "/api/v1/legal/evidence/{E}",
+            None,
+            [401, 404, 200, 404, 404, 200, 200, 404, 404, 404],
+        ),
+        (
+            "get",
+            "/api/v1/legal/evidence/{E}/content",
+            None,
+            [401, 404, 200, 404, 404, 200, 200, 404, 404, 404],
+        ),
+        (
+            "get",
+            "/api/v1/legal/evidence/{E}/verify",
+            None,
+            [401, 404, 200, 404, 404, 200, 200, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/legal/evidence/{E}/custody",
+            Some(json!({"to": "{TO}", "reason": "Taken to court"})),
+            [401, 404, 204, 404, 404, 204, 204, 404, 404, 404],
+        ),
+        (
+            "get",
+            "/api/v1/legal/hearings",
+            None,
+            [401, 403, 200, 200, 200, 200, 200, 403, 403, 403],
+        ),
+        (
+            "get",
+            "/api/v1/legal/figures",
+            None,
+            [401, 403, 403, 403, 403, 200, 200, 403, 403, 403],
+        ),
+    ];
+    // The holder changes with every transfer: each caller hands it to someone else.
+    let next_holder = |caller: &str| match caller {
+        "investigator" => "manager",
+        "legal" => "investigator",
+        _ => "legal",
+    };
+    let mut counter = 0;
+    for (method, template, body, expected) in &rows {
+        for (column, caller) in callers.iter().enumerate() {
+            let path = s.path(template);
+            let (status, answer) = if *template == "/api/v1/legal/cases/{C}/evidence" {
+                s.upload(*caller, &PHOTO_FIELDS, "ledger.png", "image/png", &PNG)
+                    .await
+            } else {
+                let mut body = body.as_ref().map(|b| {
+                    s.path(&b.to_string())
+                        .replace("{TO}", next_holder(caller.unwrap_or("")))
+                });
+                if let Some(b) = body.as_mut() {
+                    if b.contains("\"REF\"") {
+                        counter += 1;
+                        *b = b.replace("\"REF\"", &format!("\"LC-NEW-{counter}\""));
+                    }
+                }
+                let body = body.map(|b| serde_json::from_str(&b).unwrap());
+                s.call(*caller, method, &path, body).await
+            };
+            assert_eq!(
+                status.as_u16(),
+                expected[column],
+                "{method} {template} as {}: {answer}",
+                caller.unwrap_or("anonymous")
+            );
+        }
+    }
+    let covered: Vec<(String, String)> = rows
+        .iter()
+        .map(|(m, p, _, _)| {
+            (
+                (*m).to_owned(),
+                p.replace("{C}", "{id}")
+                    .replace("{E}", "{id}")
+                    .replace("{H}", "{hearing_id}")
+                    .replace("{S1}", "{survivor_id}"),
+            )
+        })
+        .collect();
+    for (m, p) in haven_web::api::ROUTES
+        .iter()
+        .filter(|(_, p)| p.contains("/legal/"))
+    {
+        assert!(
+            covered.contains(&((*m).to_owned(), (*p).to_owned())),
+            "route {m} {p} is missing from the legal authorization matrix"
+        );
+    }
+}
+
+/// What each role sees of the case file: investigators no decisions, sessions or
+/// statements; lawyers her name (she shared it) and her choice.
+async fn each_role_sees_its_part_of_the_case(db: TestDb) {
+    let s = Session::new(db).await;
+    let c = s.path("/api/v1/legal/cases/{C}");
+    let (_, file) = s.call(Some("legal"), "get", &c, None).await;
+    assert_eq!(file["full_view"], true);
+    assert_eq!(file["survivors"][0]["reference"], "PP-2026-001");
+    assert_eq!(file["survivors"][0]["name"], "Nguyễn Thị Hoa");
+    assert_eq!(file["survivors"][0]["participation"], "takes_part");
+    assert_eq!(file["survivors"][0]["minor"], true);
+    assert_eq!(file["suspects"].as_array().unwrap().len(), 2);
+    let missing: Vec<&str> = file["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap())
+        .collect();
+    assert!(missing.contains(&"no-medical-report"), "{missing:?}");
+    assert!(missing.contains(&"no-age-evidence"), "{missing:?}");
+    assert!(missing.contains(&"no-accompaniment-plan"), "{missing:?}");
+    // A statement she shared for the case: lawyers see it; investigators never do.
+    let fields = [
+        ("kind", "document"),
+        ("category", "statement"),
+        ("survivor_id", s.ids["S1"].as_str()),
+        ("signed", "false"),
+        ("title", "Her statement to the judicial police"),
+        ("collected_by", "Judicial police"),
+        ("collected_where", "Police station"),
+        ("collected_how", "Typed and read back to her"),
+    ];
+    let (status, body) = s
+        .upload(
+            Some("legal"),
+            &fields,
+            "statement.txt",
+            "text/plain",
+            "Tôi được hứa làm ở nhà hàng.".as_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let statement = body["id"].as_str().unwrap().to_owned();
+    let (_, file) = s.call(Some("legal"), "get", &c, None).await;
+    assert!(file.to_string().contains(&statement));
+    let missing = file["missing"].to_string();
+    assert!(missing.contains("unsigned-statement"), "{missing}");
+    let (status, file) = s.call(Some("investigator"), "get", &c, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(file["full_view"], false);
+    assert!(
+        !file.to_string().contains(&statement),
+        "investigators never see her statement"
+    );
+    assert!(file["survivors"][0]["name"].is_null());
+    assert!(file["survivors"][0]["participation"].is_null());
+    assert!(file["sessions"].as_array().unwrap().is_empty());
+    assert_eq!(
+        file["suspects"][0]["name"].as_str().map(str::is_empty),
+        Some(false)
+    );
+    let (status, _) = s
+        .call(
+            Some("investigator"),
+            "get",
+            &format!("/api/v1/legal/evidence/{statement}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Aftercare: her caseworker sees the hearing; another caseworker does not.
+    let (_, cal) = s
+        .call(Some("aftercare"), "get", "/api/v1/legal/hearings", None)
+        .await;
+    assert_eq!(cal["hearings"].as_array().unwrap().len(), 1, "{cal}");
+    assert_eq!(cal["reminders"][0]["kind"], "hearing");
+    let (_, cal) = s
+        .call(Some("aftercare2"), "get", "/api/v1/legal/hearings", None)
+        .await;
+    assert!(cal["hearings"].as_array().unwrap().is_empty());
+    let (_, cal) = s
+        .call(Some("legal"), "get", "/api/v1/legal/hearings", None)
+        .await;
+    let kinds = cal["reminders"].to_string();
+    assert!(
+        kinds.contains("hearing") && kinds.contains("deadline"),
+        "{kinds}"
+    );
+    // Every read was audited.
+    let (_, audit) = s
+        .call(
+            Some("auditor"),
+            "get",
+            "/api/v1/audit?entity=legal_case&limit=200",
+            None,
+        )
+        .await;
+    assert!(audit.to_string().contains("legal_case.read"));
+}
+
+/// Her choice: she may withdraw at any time; the case file says so at the top, her details
+/// vanish from it, and no session or accompaniment about the case can be recorded for her.
+async fn a_survivor_who_withdraws_is_never_contacted_again(db: TestDb) {
+    let s = Session::new(db).await;
+    let c = s.path("/api/v1/legal/cases/{C}");
+    let decision = |d: &str, guardian: Option<&str>| {
+        json!({"decision": d, "explained_by": "Dara Sok", "language": "vi",
+            "explained": "That she may stop at any time and still receive care.", "guardian": guardian})
+    };
+    let (status, body) = s
+        .call(
+            Some("legal"),
+            "post",
+            &format!("{c}/survivors/{}/decisions", s.ids["S1"]),
+            Some(decision("withdrawn", None)),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a minor's choice needs her guardian named"
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("guardian"));
+    let (status, _) = s
+        .call(
+            Some("legal"),
+            "post",
+            &format!("{c}/survivors/{}/decisions", s.ids["S1"]),
+            Some(decision("withdrawn", Some("Her aunt"))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, file) = s.call(Some("legal"), "get", &c, None).await;
+    assert_eq!(file["withdrawn"], json!(["PP-2026-001"]));
+    assert!(file["survivors"][0]["name"].is_null(), "her details vanish");
+    assert_eq!(
+        file["survivors"][0]["decisions"].as_array().unwrap().len(),
+        2,
+        "history kept"
+    );
+    assert!(!file.to_string().contains("Nguyễn"));
+    let (status, body) = s
+        .call(Some("legal"), "post", &format!("{c}/sessions"), Some(json!({"survivor_id": s.ids["S1"],
+            "kind": "preparation", "held_at": "2026-11-20T09:00:00+07:00", "staff": "Dara Sok", "covered": "Questions."})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("must not be contacted"));
+    let (status, _) = s
+        .call(
+            Some("legal"),
+            "put",
+            &s.path("/api/v1/legal/cases/{C}/hearings/{H}/accompaniment/{S1}"),
+            Some(
+                json!({"companions": "Sophea", "transport": "car", "separate_waiting_room": true}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, cal) = s
+        .call(Some("aftercare"), "get", "/api/v1/legal/hearings", None)
+        .await;
+    assert!(
+        cal["hearings"].as_array().unwrap().is_empty(),
+        "no reminders about her case"
+    );
+    // The page says so at the top.
+    let client = browser_login(&s.app, "legal").await;
+    let html = client
+        .get(s.app.url(&format!("/legal/cases/{}", s.ids["C"])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let banner = html.find("withdrawn-banner").unwrap();
+    assert!(banner < html.find("<h1>").unwrap());
+    assert!(!html.contains("Nguyễn"));
+}
+
+async fn rules_and_bad_input_are_refused_with_the_reason(db: TestDb) {
+    let s = Session::new(db).await;
+    let c = s.path("/api/v1/legal/cases/{C}");
+    let (status, body) = s
+        .call(
+            Some("legal"),
+            "post",
+            &format!("{c}/stages"),
+            Some(json!({"stage": "verdict", "date": "2026-11-01"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"]["message"],
+        "stage: a verdict cannot be recorded before the trial hearings stage"
+    );
+    let (status, body) = s
+        .call(
+            Some("legal"),
+            "post",
+            &format!("{c}/stages"),
+            Some(json!({"stage": "sentencing", "date": "2026-11-01"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("trial_hearings"));
+    let (status, body) = s
+        .call(
+            Some("legal"),
+            "post",
+            &format!("{c}/charges"),
+            Some(json!({"article": "art-99"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("art-15"));
+    // Custody only to a known person.
+    let e = s.path("/api/v1/legal/evidence/{E}/custody");
+    let (status, body) = s
+        .call(
+            Some("legal"),
+            "post",
+            &e,
+            Some(json!({"to": "mr-nobody", "reason": "court"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("known person"));
+    let (status, _) = s
+        .call(
+            Some("legal"),
+            "post",
+            &e,
+            Some(json!({"to": "partner-hagar", "reason": "court"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "partner staff are not custodians"
+    );
+    let before = s.evidence_rows().await;
+    let stored = s.app.locker.stored_files();
+    // Contents that do not match the declared type, the name, or the kind.
+    let cases: Vec<(&str, &str, &[u8], &str)> = vec![
+        ("ledger.png", "image/jpeg", &PNG, "sent as image/jpeg"),
+        ("ledger.jpg", "image/png", &PNG, ".jpg"),
+        ("ledger.png", "image/png", b"just some text", "not a photo"),
+        ("../x.png", "image/png", &PNG, "not a path"),
+        ("a/b.png", "image/png", &PNG, "not a path"),
+    ];
+    for (name, media, data, reason) in cases {
+        let (status, body) = s
+            .upload(Some("legal"), &PHOTO_FIELDS, name, media, data)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{name}: {message}");
+        assert!(message.starts_with("file:"), "{message}");
+    }
+    let _ = JPEG_HEAD;
+    // Too large for the configured limit.
+    let mut big = PNG.to_vec();
+    big.resize(TEST_UPLOAD_LIMIT as usize + 10, 0);
+    let (status, body) = s
+        .upload(Some("legal"), &PHOTO_FIELDS, "big.png", "image/png", &big)
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("largest file"));
+    assert_eq!(
+        s.evidence_rows().await,
+        before,
+        "nothing refused was recorded"
+    );
+    assert_eq!(s.app.locker.stored_files(), stored);
+    assert_eq!(s.app.locker.pending_files(), 0);
+}
+
+/// An upload cut off half-way leaves no file and no row.
+async fn an_interrupted_upload_leaves_nothing(db: TestDb) {
+    use tokio::io::AsyncWriteExt;
+    let s = Session::new(db).await;
+    let before = s.evidence_rows().await;
+    let stored = s.app.locker.stored_files();
+    let data = vec![0u8; 3_000_000];
+    let mut file = PNG.to_vec();
+    file.extend(&data);
+    let (content_type, body) = multipart(&PHOTO_FIELDS, "ledger.png", "image/png", &file);
+    let mut stream = tokio::net::TcpStream::connect(s.app.addr).await.unwrap();
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        s.path("/api/v1/legal/cases/{C}/evidence"),
+        s.app.addr,
+        s.tokens["legal"],
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // More than one write batch reaches the server, then the connection drops.
+    stream.write_all(&body[..2_500_000]).await.unwrap();
+    stream.flush().await.unwrap();
+    let mut seen_pending = false;
+    for _ in 0..50 {
+        if s.app.locker.pending_files() > 0 {
+            seen_pending = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    drop(stream);
+    let mut cleaned = false;
+    for _ in 0..100 {
+        if s.app.locker.pending_files() == 0 {
+            cleaned = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(seen_pending, "the upload was being written");
+    assert!(cleaned, "the half-written file was removed");
+    assert_eq!(s.evidence_rows().await, before);
+    assert_eq!(s.app.locker.stored_files(), stored);
+}
+
+/// A stored file altered on disk is caught on the next read, and the bundle refuses it.
+async fn tampering_with_a_stored_file_is_detected(db: TestDb) {
+    let s = Session::new(db).await;
+    let data: Vec<u8> = PNG
+        .iter()
+        .copied()
+        .chain((0..200_000u32).map(|i| (i % 251) as u8))
+        .collect();
+    let (status, item) = s
+        .upload(
+            Some("legal"),
+            &PHOTO_FIELDS,
+            "ledger.png",
+            "image/png",
+            &data,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{item}");
+    let id = item["id"].as_str().unwrap().to_owned();
+    assert_eq!(item["sha256"], hex(&Sha256::digest(&data)));
+    // Sound: it reads back whole and verifies.
+    let response = s
+        .app
+        .client()
+        .get(s.app.url(&format!("/api/v1/legal/evidence/{id}/content")))
+        .bearer_auth(&s.tokens["legal"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), data.as_slice());
+    let (_, check) = s
+        .call(
+            Some("legal"),
+            "get",
+            &format!("/api/v1/legal/evidence/{id}/verify"),
+            None,
+        )
+        .await;
+    assert_eq!(check["intact"], true);
+    // The file at rest is not the photo in clear.
+    let path = s.app.locker.path_of(id.parse().unwrap());
+    let mut stored = std::fs::read(&path).unwrap();
+    assert!(!stored.windows(8).any(|w| w == &PNG[..8]));
+    // Alter one byte in the middle.
+    let middle = stored.len() / 2;
+    stored[middle] ^= 0x01;
+    std::fs::write(&path, &stored).unwrap();
+    let (_, check) = s
+        .call(
+            Some("legal"),
+            "get",
+            &format!("/api/v1/legal/evidence/{id}/verify"),
+            None,
+        )
+        .await;
+    assert_eq!(check["intact"], false);
+    assert!(check["problem"]
+        .as_str()
+        .unwrap()
+        .contains("integrity check"));
+    let (status, body) = s
+        .call(
+            Some("legal"),
+            "post",
+            &s.path("/api/v1/legal/cases/{C}/bundle"),
+            Some(json!({"evidence": [id]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    // Altered at the start: refused before anything is sent.
+    stored[40] ^= 0x01;
+    std::fs::write(&path, &stored).unwrap();
+    let (status, body) = s
+        .call(
+            Some("legal"),
+            "get",
+            &format!("/api/v1/legal/evidence/{id}/content"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("altered"));
+    let (_, audit) = s
+        .call(
+            Some("auditor"),
+            "get",
+            "/api/v1/audit?action=evidence.integrity_failure",
+            None,
+        )
+        .await;
+    assert!(!audit["items"].as_array().unwrap().is_empty(), "{audit}");
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bundle: a PDF with every hash, and a manifest whose hashes match the files.
+async fn the_court_bundle_lists_verifiable_hashes(db: TestDb) {
+    let s = Session::new(db).await;
+    let (status, item) = s
+        .upload(
+            Some("legal"),
+            &PHOTO_FIELDS,
+            "ledger.png",
+            "image/png",
+            &PNG,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let ids = json!({"evidence": [s.ids["E"], item["id"]], "statements": true});
+    let response = s
+        .app
+        .client()
+        .post(s.app.url(&s.path("/api/v1/legal/cases/{C}/bundle")))
+        .bearer_auth(&s.tokens["legal"])
+        .json(&ids)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let pdf = response.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (_, manifest) = s
+        .call(
+            Some("legal"),
+            "post",
+            &s.path("/api/v1/legal/cases/{C}/bundle/manifest"),
+            Some(ids),
+        )
+        .await;
+    assert_eq!(manifest["format"], "haven-court-bundle/1");
+    assert_eq!(manifest["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        manifest["statements"][0]["survivor_reference"],
+        "PP-2026-001"
+    );
+    let text = String::from_utf8_lossy(&pdf);
+    for entry in manifest["items"].as_array().unwrap() {
+        let sha = entry["sha256"].as_str().unwrap();
+        assert!(text.contains(sha), "the PDF prints {sha}");
+        let bytes = s
+            .app
+            .client()
+            .get(s.app.url(&format!(
+                "/api/v1/legal/evidence/{}/content",
+                entry["id"].as_str().unwrap()
+            )))
+            .bearer_auth(&s.tokens["legal"])
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(hex(&Sha256::digest(&bytes)), sha);
+        assert!(!entry["custody"].as_array().unwrap().is_empty());
+    }
+    assert!(text.contains("page 1 of"));
+    let _ = csrf_from;
+}
+
+async fn outcomes_add_up_in_the_figures(db: TestDb) {
+    let s = Session::new(db).await;
+    let c = s.path("/api/v1/legal/cases/{C}");
+    let today = chrono::Utc::now().date_naive();
+    for (stage, date) in [("trial_hearings", today), ("verdict", today)] {
+        let (status, body) = s
+            .call(
+                Some("legal"),
+                "post",
+                &format!("{c}/stages"),
+                Some(json!({"stage": stage, "date": date.to_string()})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = s
+        .call(Some("legal"), "post", &format!("{c}/outcomes"), Some(json!({"suspect_id": s.ids["SUSPECT"],
+            "result": "convicted", "sentence_months": 180, "compensation_ordered": 20000000, "decided_on": today.to_string()})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, figures) = s
+        .call(Some("manager"), "get", "/api/v1/legal/figures", None)
+        .await;
+    assert_eq!(figures["convictions"], 1);
+    assert_eq!(figures["acquittals"], 0);
+    assert_eq!(figures["sentence_months_total"], 180);
+    assert_eq!(figures["compensation_ordered"], 20000000);
+    assert_eq!(figures["median_days_complaint_to_verdict"], 60);
+    let (_, file) = s.call(Some("legal"), "get", &c, None).await;
+    assert!(file["deadlines"].to_string().contains("statutory-appeal"));
+}
+
+async fn no_contact_is_warned_when_she_has_no_separate_room(db: TestDb) {
+    let s = Session::new(db).await;
+    let c = s.path("/api/v1/legal/cases/{C}");
+    let (_, file) = s.call(Some("legal"), "get", &c, None).await;
+    assert!(
+        !file["no_contact"].as_array().unwrap().is_empty(),
+        "no plan yet: warned"
+    );
+    let (status, _) = s
+        .call(Some("legal"), "put", &s.path("/api/v1/legal/cases/{C}/hearings/{H}/accompaniment/{S1}"),
+            Some(json!({"companions": "Sophea Chan and a counsellor", "transport": "Organisation car", "separate_waiting_room": false})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, cal) = s
+        .call(Some("legal"), "get", "/api/v1/legal/hearings", None)
+        .await;
+    assert_eq!(cal["no_contact"][0]["survivor_reference"], "PP-2026-001");
+    s.call(Some("legal"), "put", &s.path("/api/v1/legal/cases/{C}/hearings/{H}/accompaniment/{S1}"),
+        Some(json!({"companions": "Sophea Chan", "transport": "Organisation car", "separate_waiting_room": true}))).await;
+    let (_, cal) = s
+        .call(Some("legal"), "get", "/api/v1/legal/hearings", None)
+        .await;
+    assert!(cal["no_contact"].as_array().unwrap().is_empty(), "{cal}");
+    let html = browser_login(&s.app, "aftercare")
+        .await
+        .get(s.app.url("/legal/hearings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("LC-2026-001"));
+    let response = browser_login(&s.app, "partner-hagar")
+        .await
+        .get(s.app.url("/legal/hearings"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+haven_store::test_both_backends!(
+    legal_authorization_matrix,
+    each_role_sees_its_part_of_the_case,
+    a_survivor_who_withdraws_is_never_contacted_again,
+    rules_and_bad_input_are_refused_with_the_reason,
+    an_interrupted_upload_leaves_nothing,
+    tampering_with_a_stored_file_is_detected,
+    the_court_bundle_lists_verifiable_hashes,
+    outcomes_add_up_in_the_figures,
+    no_contact_is_warned_when_she_has_no_separate_room,
+);

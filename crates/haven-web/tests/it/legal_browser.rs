@@ -1,0 +1,201 @@
+//! A lawyer in a real headless Chromium: opens the demo case, uploads a photo, hands it to an
+//! investigator, prepares the court bundle, and every hash in the bundle's manifest is
+//! re-verified against the files themselves.
+
+use crate::browser::start_driver;
+use crate::legal::{hex, PNG};
+use crate::support::{TestApp, DEMO_PASSWORD};
+use fantoccini::{ClientBuilder, Locator};
+use haven_store::testing::TestDb;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_lawyer_uploads_evidence_hands_it_on_and_bundles_it() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let token = app.token("legal").await;
+    let profile = tempfile::tempdir().unwrap();
+    let photo_dir = tempfile::tempdir().unwrap();
+    let photo = photo_dir.path().join("ledger-photo.png");
+    let mut photo_bytes = PNG.to_vec();
+    photo_bytes.extend((0..50_000u32).map(|i| (i % 7) as u8));
+    std::fs::write(&photo, &photo_bytes).unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--lang=en-US",
+                format!("--user-data-dir={}", profile.path().display()),
+                "--window-size=412,915"
+            ]
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("connect to chromedriver");
+    let title = "Ledger photo from the browser";
+    let result = async {
+        browser.goto(&app.url("/login")).await?;
+        browser
+            .find(Locator::Id("username"))
+            .await?
+            .send_keys("legal")
+            .await?;
+        browser
+            .find(Locator::Id("password"))
+            .await?
+            .send_keys(DEMO_PASSWORD)
+            .await?;
+        browser
+            .find(Locator::Id("login-submit"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath("//main/h1[text()='Overview']"))
+            .await?;
+        browser.goto(&app.url("/legal")).await?;
+        browser
+            .find(Locator::Css("a.case-link"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("upload-form"))
+            .await?;
+        let heading = browser.find(Locator::Css("main h1")).await?.text().await?;
+        assert!(heading.starts_with("LC-2026-001"), "{heading}");
+
+        browser
+            .find(Locator::Id("u-kind"))
+            .await?
+            .select_by_value("photo")
+            .await?;
+        browser
+            .find(Locator::Id("u-title"))
+            .await?
+            .send_keys(title)
+            .await?;
+        browser
+            .find(Locator::Id("u-by"))
+            .await?
+            .send_keys("Police officer Sok Pisey")
+            .await?;
+        browser
+            .find(Locator::Id("u-where"))
+            .await?
+            .send_keys("Bar office, Phnom Penh")
+            .await?;
+        browser
+            .find(Locator::Id("u-how"))
+            .await?
+            .send_keys("Police camera, original file")
+            .await?;
+        browser
+            .find(Locator::Id("u-file"))
+            .await?
+            .send_keys(&photo.display().to_string())
+            .await?;
+        browser
+            .find(Locator::Id("upload-submit"))
+            .await?
+            .click()
+            .await?;
+        let notice = browser
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id("form-notice"))
+            .await?
+            .text()
+            .await?;
+        let expected_sha = hex(&Sha256::digest(&photo_bytes));
+        assert!(notice.contains(&expected_sha), "{notice}");
+
+        let article = format!("//article[h3[text()='{title}']]");
+        browser
+            .find(Locator::XPath(&format!("{article}//select[@name='to']")))
+            .await?
+            .select_by_value("investigator")
+            .await?;
+        browser
+            .find(Locator::XPath(&format!("{article}//input[@name='reason']")))
+            .await?
+            .send_keys("Forensic copy for the judicial police")
+            .await?;
+        browser
+            .find(Locator::XPath(&format!(
+                "{article}//form[contains(@class,'transfer')]//button"
+            )))
+            .await?
+            .click()
+            .await?;
+        let holder = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(&format!(
+                "{article}//strong[@class='holder' and text()='Rithy Chea']"
+            )))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(holder, "Rithy Chea");
+
+        browser
+            .find(Locator::Id("bundle-submit"))
+            .await?
+            .click()
+            .await?;
+        let manifest = browser
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Id("bundle-manifest"))
+            .await?
+            .text()
+            .await?;
+        Ok::<String, fantoccini::error::CmdError>(manifest)
+    }
+    .await;
+    let _ = browser.close().await;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&result.expect("browser steps")).expect("the manifest is JSON");
+    let items = manifest["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "the demo photo and the uploaded one");
+    let uploaded = items.iter().find(|i| i["title"] == title).unwrap();
+    assert_eq!(uploaded["custody"].as_array().unwrap().len(), 2);
+    assert_eq!(uploaded["custody"][1]["to"], "Rithy Chea");
+    for item in items {
+        let sha = item["sha256"].as_str().unwrap();
+        let bytes = app
+            .client()
+            .get(app.url(&format!(
+                "/api/v1/legal/evidence/{}/content",
+                item["id"].as_str().unwrap()
+            )))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(hex(&Sha256::digest(&bytes)), sha, "{}", item["title"]);
+    }
+    assert_eq!(
+        uploaded["sha256"].as_str().unwrap(),
+        hex(&Sha256::digest(&photo_bytes))
+    );
+    app.stop().await;
+}
