@@ -6,4 +6,5 @@ mod accounts;
 mod audit;
 mod identity;
 mod keys;
+mod referrals;
 mod schema;
