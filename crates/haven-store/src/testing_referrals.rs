@@ -94,3 +94,21 @@ pub async fn prepare_hoa(db: &Db, keyring: &Keyring) -> SurvivorId {
     )
     .await
 }
+
+/// Records an identification screening whose details are a placeholder (tests only read the
+/// minor status).
+pub async fn mark_minor(db: &Db, survivor: SurvivorId, minor_status: &str) {
+    on_pool!(db, pool => sqlx::query(
+        "INSERT INTO identifications (id, survivor_id, minor_status, decision, details, screened_at)
+         VALUES ($1, $2, $3, 'victim', $4, $5)",
+    )
+    .bind(new_id())
+    .bind(survivor.as_uuid())
+    .bind(minor_status)
+    .bind(b"placeholder".to_vec())
+    .bind(now())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
+}

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod health;
 pub mod json;
 pub mod openapi;
+pub mod referrals;
 pub mod survivors;
 
 use crate::state::AppState;
@@ -42,6 +43,26 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/survivors/{id}/shares/{share_id}"),
     ("put", "/api/v1/survivors/{id}/assignees"),
     ("get", "/api/v1/break-glass"),
+    ("get", "/api/v1/partners"),
+    ("get", "/api/v1/partners/{id}"),
+    ("put", "/api/v1/partners/{id}"),
+    ("put", "/api/v1/partners/{id}/occupancy"),
+    ("get", "/api/v1/survivors/{id}/matches"),
+    ("get", "/api/v1/survivors/{id}/consents"),
+    ("post", "/api/v1/survivors/{id}/consents"),
+    (
+        "post",
+        "/api/v1/survivors/{id}/consents/{consent_id}/withdraw",
+    ),
+    ("get", "/api/v1/survivors/{id}/placements"),
+    ("get", "/api/v1/referrals"),
+    ("post", "/api/v1/referrals"),
+    ("get", "/api/v1/referrals/dashboard"),
+    ("get", "/api/v1/referrals/{id}"),
+    ("post", "/api/v1/referrals/{id}/steps"),
+    ("post", "/api/v1/referrals/{id}/services"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/{id}/read"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -84,4 +105,5 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/survivors/{id}/assignees", put(survivors::reassign))
         .route("/api/v1/break-glass", get(survivors::break_glass_log))
+        .merge(referrals::router())
 }

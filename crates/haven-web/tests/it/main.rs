@@ -8,5 +8,6 @@ mod audit;
 mod browser;
 mod identity;
 mod pages;
+mod referrals;
 mod support;
 mod survivors;
