@@ -43,6 +43,15 @@ impl Translator {
         LOCALES.lookup_with_args(&self.lang, key, &args)
     }
 
+    /// The string for `key` with several named arguments.
+    pub fn with_args(&self, key: &str, named: &[(&'static str, String)]) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
+        for (name, value) in named {
+            args.insert(Cow::Borrowed(*name), FluentValue::from(value.clone()));
+        }
+        LOCALES.lookup_with_args(&self.lang, key, &args)
+    }
+
     /// The language code for `<html lang>`.
     pub fn code(&self) -> &'static str {
         self.locale.code()

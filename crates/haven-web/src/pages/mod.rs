@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod home;
 pub mod login;
+pub mod referrals;
 pub mod sections;
 
 use crate::auth::{csrf_token, locale_for, LANG_COOKIE};
@@ -39,12 +40,28 @@ pub fn router() -> Router<AppState> {
         .route("/account/totp", post(account::enrol))
         .route("/account/totp/confirm", post(account::confirm))
         .route("/lang", post(switch_language))
-        .route("/partners", get(sections::organisations))
+        .route("/partners", get(referrals::directory))
         .route("/users", get(sections::users))
         .route("/investigations", get(sections::not_ready))
         .route("/interventions", get(sections::not_ready))
         .route("/survivors", get(sections::not_ready))
-        .route("/referrals", get(sections::not_ready))
+        .route("/referrals", get(referrals::referrals))
+        .route("/referrals/match", get(referrals::match_page))
+        .route(
+            "/referrals/new",
+            get(referrals::consent_form).post(referrals::consent_submit),
+        )
+        .route("/referrals/dashboard", get(referrals::dashboard))
+        .route("/referrals/{id}", get(referrals::detail))
+        .route("/referrals/{id}/withdraw", post(referrals::withdraw))
+        .route("/partner", get(referrals::portal))
+        .route("/partner/occupancy", post(referrals::occupancy))
+        .route("/partner/referrals/{id}", get(referrals::portal_referral))
+        .route("/partner/referrals/{id}/step", post(referrals::portal_step))
+        .route(
+            "/partner/referrals/{id}/service",
+            post(referrals::portal_service),
+        )
         .route("/legal", get(sections::not_ready))
         .route("/reports", get(sections::not_ready))
         .route("/audit", get(audit::audit))
