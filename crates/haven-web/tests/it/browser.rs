@@ -9,9 +9,9 @@ use haven_store::testing::TestDb;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct ChromeDriver {
+pub(crate) struct ChromeDriver {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for ChromeDriver {
@@ -34,7 +34,7 @@ fn find(binary: &str) -> Option<String> {
     })
 }
 
-async fn start_driver() -> Option<(ChromeDriver, String)> {
+pub(crate) async fn start_driver() -> Option<(ChromeDriver, String)> {
     let (Some(driver), Some(chromium)) = (find("chromedriver"), find("chromium")) else {
         if std::env::var_os("CI").is_some() {
             panic!("chromium and chromedriver are required under CI: the browser test must run");

@@ -6,6 +6,7 @@
 mod api;
 mod audit;
 mod browser;
+mod browser_referrals;
 mod identity;
 mod pages;
 mod referrals;
