@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench;
+mod bench_referrals;
 mod config_cmd;
 mod demo;
 mod keys;
