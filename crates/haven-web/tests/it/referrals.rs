@@ -650,4 +650,62 @@ haven_store::test_both_backends!(
     referral_authorization_matrix,
     partner_staff_see_only_what_she_consented_to,
     bad_referrals_are_refused_with_reasons,
+    referral_pages_open_for_their_roles_only,
 );
+
+/// The referral pages open only for the roles that use them, and their forms need CSRF.
+async fn referral_pages_open_for_their_roles_only(db: TestDb) {
+    let s = Session::new(db).await;
+    let app = &s.app;
+    let table = [
+        ("aftercare", "/referrals", 200),
+        ("aftercare", "/referrals/dashboard", 200),
+        ("aftercare", "/partner", 404),
+        ("manager", "/referrals/dashboard", 200),
+        ("admin", "/referrals/dashboard", 404),
+        ("legal", "/referrals/dashboard", 404),
+        ("partner-worldhope", "/referrals", 200),
+        ("partner-worldhope", "/partner", 200),
+        ("partner-worldhope", "/referrals/dashboard", 404),
+        ("partner-hagar", "/partners", 404),
+    ];
+    for (user, path, expected) in table {
+        let client = crate::support::browser_login(app, user).await;
+        let status = client.get(app.url(path)).send().await.unwrap().status();
+        assert_eq!(status.as_u16(), expected, "{user} GET {path}");
+    }
+    let matched = crate::support::browser_login(app, "aftercare")
+        .await
+        .get(app.url(&s.path("/referrals/match?survivor={S1}&need=placement")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(matched.contains("data-code=\"assessment_centre_first\""));
+    let partner = crate::support::browser_login(app, "partner-worldhope").await;
+    let response = partner
+        .post(app.url("/partner/occupancy"))
+        .form(&[("beds", "12"), ("occupancy", "0"), ("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "a forged form is refused"
+    );
+    let (_, wh) = s
+        .call(Some("admin"), "get", &s.path("/api/v1/partners/{WH}"), None)
+        .await;
+    assert_eq!(wh["occupancy"], 9);
+    let (_, dashboard) = s
+        .call(Some("manager"), "get", "/api/v1/referrals/dashboard", None)
+        .await;
+    assert!(dashboard["near_capacity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["organisation"] == "Transitions Global"));
+}
