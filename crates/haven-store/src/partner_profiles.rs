@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 use haven_core::matching::{Agreement, PartnerProfile, Sex};
 use haven_core::survivor::parse_languages;
 use haven_core::{OrgId, OrgKind, PartnerService, RequestContext, Role, ValidationError};
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A directory entry: the matching profile plus contacts.
@@ -64,13 +63,22 @@ struct Row {
     contact_email: Option<String>,
     agreement: Option<String>,
     updated_at: Option<DateTime<Utc>>,
+    services: Option<String>,
 }
 
-const SELECT: &str = "SELECT o.id AS org_id, o.name, p.min_age, p.max_age, p.sexes, p.languages, \
-     p.regions, p.beds, p.occupancy, p.contact_name, p.contact_phone, p.contact_email, \
-     p.agreement, p.updated_at \
-     FROM organisations o LEFT JOIN partner_profiles p ON p.org_id = o.id \
-     WHERE o.kind = 'partner'";
+/// Profiles with their services aggregated in the same query (one round trip, one row per
+/// partner).
+fn select(db: &Db) -> String {
+    format!(
+        "SELECT o.id AS org_id, o.name, p.min_age, p.max_age, p.sexes, p.languages, \
+         p.regions, p.beds, p.occupancy, p.contact_name, p.contact_phone, p.contact_email, \
+         p.agreement, p.updated_at, \
+         (SELECT {} FROM partner_services s WHERE s.org_id = o.id) AS services \
+         FROM organisations o LEFT JOIN partner_profiles p ON p.org_id = o.id \
+         WHERE o.kind = 'partner'",
+        crate::dialect::string_agg(db.backend(), "s.service")
+    )
+}
 
 fn list_of(text: Option<&str>) -> Vec<String> {
     text.unwrap_or("")
@@ -89,7 +97,15 @@ fn count(value: Option<i64>) -> u32 {
 }
 
 impl Row {
-    fn into_entry(self, services: Vec<PartnerService>) -> Result<DirectoryEntry, StoreError> {
+    fn into_entry(self) -> Result<DirectoryEntry, StoreError> {
+        let mut services = list_of(self.services.as_deref())
+            .iter()
+            .map(|n| {
+                PartnerService::parse(n)
+                    .map_err(|e| StoreError::Internal(format!("stored partner service: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        services.sort();
         let agreement = match self.agreement.as_deref() {
             None => Agreement::Active,
             Some(a) => Agreement::parse(a)
@@ -118,36 +134,12 @@ impl Row {
     }
 }
 
-async fn services_by_org(db: &Db) -> Result<BTreeMap<Uuid, Vec<PartnerService>>, StoreError> {
-    let rows: Vec<(Uuid, String)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT org_id, service FROM partner_services",
-    )
-    .fetch_all(pool)
-    .await?);
-    let mut map: BTreeMap<Uuid, Vec<PartnerService>> = BTreeMap::new();
-    for (org, name) in rows {
-        let service = PartnerService::parse(&name)
-            .map_err(|e| StoreError::Internal(format!("stored partner service: {e}")))?;
-        map.entry(org).or_default().push(service);
-    }
-    for list in map.values_mut() {
-        list.sort();
-    }
-    Ok(map)
-}
-
 /// Every partner's profile, by name, without permission checks: for matching inside the
 /// store, where the caller has been checked already.
 pub async fn all(db: &Db) -> Result<Vec<DirectoryEntry>, StoreError> {
-    let sql = format!("{SELECT} ORDER BY o.name LIMIT 5000");
+    let sql = format!("{} ORDER BY o.name LIMIT 5000", select(db));
     let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
-    let mut services = services_by_org(db).await?;
-    rows.into_iter()
-        .map(|r| {
-            let s = services.remove(&r.org_id).unwrap_or_default();
-            r.into_entry(s)
-        })
-        .collect()
+    rows.into_iter().map(Row::into_entry).collect()
 }
 
 /// Who may read the whole directory: the own organisation's administrators, caseworkers and
@@ -188,12 +180,11 @@ pub async fn get(db: &Db, user: &User, org: OrgId) -> Result<DirectoryEntry, Sto
 
 /// One partner's profile, without permission checks (for the store's own rules).
 pub async fn load(db: &Db, org: OrgId) -> Result<DirectoryEntry, StoreError> {
-    let sql = format!("{SELECT} AND o.id = $1");
+    let sql = format!("{} AND o.id = $1", select(db));
     let row: Option<Row> =
         on_pool!(db, pool => sqlx::query_as(&sql).bind(org.as_uuid()).fetch_optional(pool).await?);
-    let row = row.ok_or(StoreError::NotFound("partner organisation"))?;
-    let services = crate::partner_services::of(db, org).await?;
-    row.into_entry(services)
+    row.ok_or(StoreError::NotFound("partner organisation"))?
+        .into_entry()
 }
 
 fn text(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
