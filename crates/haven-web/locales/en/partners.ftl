@@ -172,3 +172,6 @@ referral-field-immediate_medical_needs = Immediate medical needs
 referral-field-recruiter_relationship = Who recruited her
 referral-field-recruitment_factors = How she was recruited
 referral-dashboard-link = Referral dashboard
+referral-consents = Her consent to share with this partner
+referral-consent-given = given { $when }
+referral-consent-withdraw = Withdraw her consent now

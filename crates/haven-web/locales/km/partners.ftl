@@ -172,3 +172,6 @@ referral-field-immediate_medical_needs = តម្រូវការវេជ្
 referral-field-recruiter_relationship = អ្នកដែលបានជ្រើសរើសនាង
 referral-field-recruitment_factors = របៀបដែលនាងត្រូវបានជ្រើសរើស
 referral-dashboard-link = ផ្ទាំងសង្ខេបការបញ្ជូនករណី
+referral-consents = ការយល់ព្រមរបស់នាងដើម្បីចែករំលែកជាមួយដៃគូនេះ
+referral-consent-given = បានផ្ដល់នៅ { $when }
+referral-consent-withdraw = ដកការយល់ព្រមរបស់នាងវិញឥឡូវនេះ

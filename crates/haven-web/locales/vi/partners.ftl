@@ -172,3 +172,6 @@ referral-field-immediate_medical_needs = Nhu cầu y tế khẩn cấp
 referral-field-recruiter_relationship = Ai đã dụ dỗ em
 referral-field-recruitment_factors = Em bị dụ dỗ như thế nào
 referral-dashboard-link = Bảng tổng quan chuyển tuyến
+referral-consents = Sự đồng ý của em để chia sẻ với đối tác này
+referral-consent-given = đã đồng ý lúc { $when }
+referral-consent-withdraw = Rút lại sự đồng ý của em ngay

@@ -54,6 +54,10 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/dashboard", get(referrals::dashboard))
         .route("/referrals/{id}", get(referrals::detail))
         .route("/referrals/{id}/withdraw", post(referrals::withdraw))
+        .route(
+            "/referrals/{id}/consents/{consent}/withdraw",
+            post(referrals::withdraw_consent),
+        )
         .route("/partner", get(referrals::portal))
         .route("/partner/occupancy", post(referrals::occupancy))
         .route("/partner/referrals/{id}", get(referrals::portal_referral))

@@ -688,6 +688,8 @@ struct DetailPage {
     can_withdraw: bool,
     reasons: Vec<Choice>,
     stays: Vec<(String, String, String, String)>,
+    /// Her active consents to share with this partner: (id, what, when).
+    consents: Vec<(String, String, String)>,
 }
 
 fn detail_text(t: &Translator, status: &str, detail: &str) -> String {
@@ -731,11 +733,38 @@ pub async fn detail(
     .await
     .map(|h| h.stays)
     .unwrap_or_default();
+    let consents = match state.keyring() {
+        Ok(keyring) => referrals::consents(
+            &state.db,
+            keyring,
+            &caller.user,
+            &caller.ctx,
+            found.referral.survivor_id,
+        )
+        .await
+        .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
     let (jar, csrf) = csrf_token(jar, &state);
     let shell = Shell::new(locale, Some(&caller.user), csrf, Section::Referrals.path());
     let t = &shell.t;
     let r = &found.referral;
     let page = DetailPage {
+        consents: consents
+            .iter()
+            .filter(|c| c.org_id == r.org_id && c.withdrawn_at.is_none())
+            .map(|c| {
+                (
+                    c.id.to_string(),
+                    c.classes
+                        .iter()
+                        .map(|x| t.get(&format!("referral-class-{}", x.as_str())))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    c.given_at.format(TIME).to_string(),
+                )
+            })
+            .collect(),
         heading: t.with("referral-detail-title", "org", &r.org_name),
         id: r.id.to_string(),
         reference: r.reference.clone().unwrap_or_default(),
@@ -858,6 +887,46 @@ pub async fn withdraw(
 ) -> Response {
     form.action = "withdraw".to_owned();
     take_step(&state, &headers, &caller, jar, &id, &form, "/referrals/").await
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Withdraws her consent to share with the referral's partner: the partner loses access now.
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path((id, consent)): Path<(String, String)>,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    if !csrf_ok(&jar, &form.csrf) {
+        return super::login::expired_form(&state, &headers, jar);
+    }
+    let locale = locale_for(&headers, Some(&caller.user));
+    let (Ok(id), Ok(consent)) = (Uuid::parse_str(&id), Uuid::parse_str(&consent)) else {
+        return not_found_page(locale, Some(&caller.user), jar, &state);
+    };
+    let found = match referrals::get(&state.db, &caller.user, &caller.ctx, id).await {
+        Ok(d) => d,
+        Err(err) => return refused(&state, locale, &caller.user, jar, err),
+    };
+    match referrals::withdraw_consent(
+        &state.db,
+        &caller.user,
+        &caller.ctx,
+        found.referral.survivor_id,
+        consent,
+    )
+    .await
+    {
+        Ok(()) => Redirect::to(&format!("/referrals/{id}")).into_response(),
+        Err(err) => refused(&state, locale, &caller.user, jar, err),
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -700,6 +700,39 @@ async fn referral_pages_open_for_their_roles_only(db: TestDb) {
         .call(Some("admin"), "get", &s.path("/api/v1/partners/{WH}"), None)
         .await;
     assert_eq!(wh["occupancy"], 9);
+    // Withdrawing her consent from the referral page ends Hagar's access at once.
+    let consent = s.consent("S1", "HG").await;
+    let id = s.referral("HG", "placement", true).await;
+    let s1 = s.path("/api/v1/survivors/{S1}");
+    assert_eq!(
+        s.call(Some("partner-hagar"), "get", &s1, None).await.0,
+        StatusCode::OK
+    );
+    let caseworker = crate::support::browser_login(app, "aftercare").await;
+    let page = caseworker
+        .get(app.url(&format!("/referrals/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let action = format!("/referrals/{id}/consents/{consent}/withdraw");
+    assert!(
+        page.contains(&action),
+        "the page offers to withdraw her consent"
+    );
+    let response = caseworker
+        .post(app.url(&action))
+        .form(&[("csrf", crate::support::csrf_from(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.call(Some("partner-hagar"), "get", &s1, None).await.0,
+        StatusCode::NOT_FOUND
+    );
     let (_, dashboard) = s
         .call(Some("manager"), "get", "/api/v1/referrals/dashboard", None)
         .await;
