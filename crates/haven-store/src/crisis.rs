@@ -972,11 +972,17 @@ pub async fn episode(
         .await?);
     let screening = match screening_row {
         Some((minor, decision, when, details)) if may(FieldClass::Identity) => {
+            // Unreadable details must not take the whole episode away from the team at the
+            // station: the rest is shown, and the fault is logged for the administrator.
             let details = open(
                 "identification",
                 Some(details),
                 may(FieldClass::LegalStatement),
-            )?;
+            )
+            .unwrap_or_else(|e| {
+                tracing::error!(survivor = %survivor.id, error = %e, "screening details cannot be opened");
+                None
+            });
             let parsed: Option<ScreeningDetails<'_>> = details
                 .as_deref()
                 .and_then(|d| serde_json::from_str(d).ok());

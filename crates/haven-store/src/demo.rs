@@ -148,6 +148,7 @@ pub async fn seed(db: &Db, hasher: &PasswordHasher, password: &Password) -> Resu
         partner_services::set_in(&mut tx, &ctx, id, services_of(name)).await?;
         partner_ids.push((name, id));
     }
+    crate::demo_partners::seed_profiles(&mut tx, &ctx, &partner_ids, services_of).await?;
     tx.commit().await?;
 
     let mut hashing = tokio::task::JoinSet::new();

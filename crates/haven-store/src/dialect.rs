@@ -14,6 +14,14 @@ pub fn upsert(backend: Backend, insert: &str, conflict_key: &str, update: &str) 
     }
 }
 
+/// Aggregates text values of a group into one comma-separated string.
+pub fn string_agg(backend: Backend, expr: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({expr}, ',')"),
+        Backend::Postgres => format!("string_agg({expr}, ',')"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

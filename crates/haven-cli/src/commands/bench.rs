@@ -10,7 +10,7 @@ use haven_store::sessions::{self, ClientInfo, SessionKind};
 use haven_store::{ConnectOptions, DatabaseUrl, Db, HashCost, PasswordHasher};
 use std::time::{Duration, Instant};
 
-pub(super) fn summary(name: &str, mut samples: Vec<Duration>) {
+pub(crate) fn summary(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
     let at = |q: f64| {
         let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
@@ -106,6 +106,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     audit_verify(dir.path(), 1_000_000).await?;
     super::bench_crisis::run(&args).await?;
     super::bench_legal::run().await?;
+    super::bench_referrals::run(n).await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod bench_crisis;
 mod bench_legal;
+mod bench_referrals;
 mod config_cmd;
 mod demo;
 mod keys;

@@ -9,4 +9,5 @@ mod demo_crisis;
 mod identity;
 mod keys;
 mod legal_keys;
+mod referrals;
 mod schema;

@@ -9,6 +9,7 @@ pub mod health;
 pub mod json;
 pub mod legal;
 pub mod openapi;
+pub mod referrals;
 pub mod survivors;
 
 use crate::state::AppState;
@@ -89,6 +90,26 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/legal/evidence/{id}/custody"),
     ("get", "/api/v1/legal/hearings"),
     ("get", "/api/v1/legal/figures"),
+    ("get", "/api/v1/partners"),
+    ("get", "/api/v1/partners/{id}"),
+    ("put", "/api/v1/partners/{id}"),
+    ("put", "/api/v1/partners/{id}/occupancy"),
+    ("get", "/api/v1/survivors/{id}/matches"),
+    ("get", "/api/v1/survivors/{id}/consents"),
+    ("post", "/api/v1/survivors/{id}/consents"),
+    (
+        "post",
+        "/api/v1/survivors/{id}/consents/{consent_id}/withdraw",
+    ),
+    ("get", "/api/v1/survivors/{id}/placements"),
+    ("get", "/api/v1/referrals"),
+    ("post", "/api/v1/referrals"),
+    ("get", "/api/v1/referrals/dashboard"),
+    ("get", "/api/v1/referrals/{id}"),
+    ("post", "/api/v1/referrals/{id}/steps"),
+    ("post", "/api/v1/referrals/{id}/services"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/{id}/read"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -161,6 +182,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/episodes/{id}/placement", post(crisis::placement))
         .route("/api/v1/alerts", get(crisis::alerts))
         .merge(legal_router())
+        .merge(referrals::router())
 }
 
 fn legal_router() -> Router<AppState> {

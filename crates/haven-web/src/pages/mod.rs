@@ -8,6 +8,7 @@ pub mod crisis;
 pub mod home;
 pub mod legal;
 pub mod login;
+pub mod referrals;
 pub mod sections;
 
 use crate::auth::{csrf_token, locale_for, LANG_COOKIE};
@@ -41,7 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/totp", post(account::enrol))
         .route("/account/totp/confirm", post(account::confirm))
         .route("/lang", post(switch_language))
-        .route("/partners", get(sections::organisations))
+        .route("/partners", get(referrals::directory))
         .route("/users", get(sections::users))
         .route("/investigations", get(sections::not_ready))
         .route("/interventions", get(crisis::list).post(crisis::create))
@@ -60,7 +61,27 @@ pub fn router() -> Router<AppState> {
         .route("/episodes/{id}/placement", post(crisis::place))
         .route("/episodes/{id}/record", post(crisis::record))
         .route("/survivors", get(sections::not_ready))
-        .route("/referrals", get(sections::not_ready))
+        .route("/referrals", get(referrals::referrals))
+        .route("/referrals/match", get(referrals::match_page))
+        .route(
+            "/referrals/new",
+            get(referrals::consent_form).post(referrals::consent_submit),
+        )
+        .route("/referrals/dashboard", get(referrals::dashboard))
+        .route("/referrals/{id}", get(referrals::detail))
+        .route("/referrals/{id}/withdraw", post(referrals::withdraw))
+        .route(
+            "/referrals/{id}/consents/{consent}/withdraw",
+            post(referrals::withdraw_consent),
+        )
+        .route("/partner", get(referrals::portal))
+        .route("/partner/occupancy", post(referrals::occupancy))
+        .route("/partner/referrals/{id}", get(referrals::portal_referral))
+        .route("/partner/referrals/{id}/step", post(referrals::portal_step))
+        .route(
+            "/partner/referrals/{id}/service",
+            post(referrals::portal_service),
+        )
         .route("/legal", get(legal::cases))
         .route("/legal/hearings", get(legal::hearings))
         .route("/legal/cases/{id}", get(legal::case))

@@ -1,0 +1,200 @@
+//! The referral story in a real headless Chromium: a caseworker refers a 14-year-old
+//! Vietnamese girl, sees the assessment centre ranked first with its reasons, records her
+//! consent and sends; the centre's staff see only what she agreed to share, accept and admit
+//! her, and their occupancy changes.
+
+use crate::browser::start_driver;
+use crate::referrals::Session;
+use crate::support::DEMO_PASSWORD;
+use fantoccini::{Client, ClientBuilder, Locator};
+use haven_store::testing::TestDb;
+use std::time::Duration;
+
+async fn sign_in(
+    browser: &Client,
+    url: &str,
+    username: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser.goto(url).await?;
+    browser
+        .find(Locator::Id("username"))
+        .await?
+        .send_keys(username)
+        .await?;
+    browser
+        .find(Locator::Id("password"))
+        .await?
+        .send_keys(DEMO_PASSWORD)
+        .await?;
+    browser
+        .find(Locator::Id("login-submit"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("nav.mainnav"))
+        .await?;
+    Ok(())
+}
+
+async fn wait_for(
+    browser: &Client,
+    css: &str,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+}
+
+#[tokio::test]
+async fn a_caseworker_refers_a_girl_and_the_assessment_centre_admits_her() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let s = Session::new(TestDb::sqlite().await).await;
+    let app = &s.app;
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--lang=en-US",
+                format!("--user-data-dir={}", profile.path().display()),
+                "--window-size=412,915"
+            ]
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("connect to chromedriver");
+    let survivor = s.ids["S1"].clone();
+
+    let result = async {
+        // The caseworker (her interface is in Khmer) starts a referral for PP-2026-001.
+        sign_in(&browser, &app.url("/login"), "aftercare").await?;
+        browser.goto(&app.url("/referrals")).await?;
+        browser
+            .find(Locator::Id("survivor"))
+            .await?
+            .select_by_value(&survivor)
+            .await?;
+        browser
+            .find(Locator::Id("need"))
+            .await?
+            .select_by_value("placement")
+            .await?;
+        browser
+            .find(Locator::Id("find-partners"))
+            .await?
+            .click()
+            .await?;
+        let first = wait_for(&browser, "#candidate-1").await?;
+        let name = first
+            .find(Locator::Css(".candidate-name"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(name, "World Hope International");
+        first
+            .find(Locator::Css("li[data-code='assessment_centre_first']"))
+            .await?;
+        first
+            .find(Locator::Css("li[data-code='serves_minors']"))
+            .await?;
+        first
+            .find(Locator::Css("li[data-code='beds_free']"))
+            .await?;
+        let reasons = first.text().await?;
+        assert!(
+            reasons.contains("មជ្ឈមណ្ឌលវាយតម្លៃ"),
+            "reasons are in Khmer: {reasons}"
+        );
+        let second = browser.find(Locator::Id("candidate-2")).await?;
+        assert_eq!(
+            second
+                .find(Locator::Css(".candidate-name"))
+                .await?
+                .text()
+                .await?,
+            "World Vision"
+        );
+        second
+            .find(Locator::Css("li[data-code='speaks_language']"))
+            .await?;
+
+        // Her consent, co-signed by a social-affairs officer because she is a minor.
+        browser.find(Locator::Id("refer-1")).await?.click().await?;
+        wait_for(&browser, "#consent-form").await?;
+        browser
+            .find(Locator::Id("language"))
+            .await?
+            .send_keys("vi")
+            .await?;
+        browser
+            .find(Locator::Id("cosigner-role"))
+            .await?
+            .select_by_value("social_affairs_officer")
+            .await?;
+        browser
+            .find(Locator::Id("cosigner-name"))
+            .await?
+            .send_keys("Chhay Vuthy")
+            .await?;
+        browser
+            .find(Locator::Id("consent-submit"))
+            .await?
+            .click()
+            .await?;
+        let status = wait_for(&browser, "#referral-status").await?;
+        assert_eq!(status.attr("data-status").await?.as_deref(), Some("sent"));
+        browser
+            .find(Locator::Css(".account button"))
+            .await?
+            .click()
+            .await?;
+        wait_for(&browser, "#login-submit").await?;
+
+        // The assessment centre's staff member.
+        sign_in(&browser, &app.url("/login"), "partner-worldhope").await?;
+        browser.goto(&app.url("/partner")).await?;
+        let occupancy = wait_for(&browser, "#occupancy").await?;
+        assert_eq!(occupancy.attr("data-occupied").await?.as_deref(), Some("9"));
+        browser
+            .find(Locator::Css("a.open-referral"))
+            .await?
+            .click()
+            .await?;
+        let shared = wait_for(&browser, "#shared-fields").await?.text().await?;
+        assert!(shared.contains("Nguyễn Thị Hoa"), "{shared}");
+        for secret in ["STI", "HIV", "Frightened", "neighbour"] {
+            assert!(
+                !shared.contains(secret),
+                "{secret} must not be shared: {shared}"
+            );
+        }
+        browser.find(Locator::Id("accept")).await?.click().await?;
+        wait_for(&browser, "#referral-status[data-status='accepted']").await?;
+        browser.find(Locator::Id("admit")).await?.click().await?;
+        wait_for(&browser, "#referral-status[data-status='admitted']").await?;
+        browser.goto(&app.url("/partner")).await?;
+        let occupancy = wait_for(&browser, "#occupancy").await?;
+        assert_eq!(
+            occupancy.attr("data-occupied").await?.as_deref(),
+            Some("10")
+        );
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("browser steps");
+}

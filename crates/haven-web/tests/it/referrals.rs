@@ -1,0 +1,753 @@
+//! Partner directory, matching, consent and referrals over HTTP: the authorization matrix for
+//! every route and role, what partner staff can see, and refusals that say why.
+
+use crate::support::{TestApp, DEMO_USERS};
+use haven_store::testing::TestDb;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// The routes the referral matrix covers (the survivor matrix leaves them to this one).
+pub const MATRIX_ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/partners"),
+    ("get", "/api/v1/partners/{id}"),
+    ("put", "/api/v1/partners/{id}"),
+    ("put", "/api/v1/partners/{id}/occupancy"),
+    ("get", "/api/v1/survivors/{id}/matches"),
+    ("get", "/api/v1/survivors/{id}/consents"),
+    ("post", "/api/v1/survivors/{id}/consents"),
+    (
+        "post",
+        "/api/v1/survivors/{id}/consents/{consent_id}/withdraw",
+    ),
+    ("get", "/api/v1/survivors/{id}/placements"),
+    ("get", "/api/v1/referrals"),
+    ("post", "/api/v1/referrals"),
+    ("get", "/api/v1/referrals/dashboard"),
+    ("get", "/api/v1/referrals/{id}"),
+    ("post", "/api/v1/referrals/{id}/steps"),
+    ("post", "/api/v1/referrals/{id}/services"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/{id}/read"),
+];
+
+pub struct Session {
+    pub app: TestApp,
+    tokens: HashMap<&'static str, String>,
+    pub ids: HashMap<String, String>,
+}
+
+impl Session {
+    pub async fn new(db: TestDb) -> Session {
+        let app = TestApp::spawn(db).await;
+        let mut tokens = HashMap::new();
+        for user in DEMO_USERS {
+            tokens.insert(user, app.token(user).await);
+        }
+        let mut s = Session {
+            app,
+            tokens,
+            ids: HashMap::new(),
+        };
+        let (_, list) = s
+            .call(Some("manager"), "get", "/api/v1/survivors", None)
+            .await;
+        for item in list["items"].as_array().unwrap() {
+            let key = match item["reference"].as_str().unwrap() {
+                "PP-2026-001" => "S1",
+                "PP-2026-002" => "S2",
+                "PP-2026-003" => "S3",
+                _ => continue,
+            };
+            s.ids
+                .insert(key.to_owned(), item["id"].as_str().unwrap().to_owned());
+        }
+        let (_, partners) = s.call(Some("admin"), "get", "/api/v1/partners", None).await;
+        for p in partners.as_array().unwrap() {
+            let key = match p["name"].as_str().unwrap() {
+                "World Hope International" => "WH",
+                "World Vision" => "WV",
+                "Hagar" => "HG",
+                "Transitions Global" => "TG",
+                "Chab Dai Coalition" => "CD",
+                _ => continue,
+            };
+            s.ids
+                .insert(key.to_owned(), p["id"].as_str().unwrap().to_owned());
+        }
+        // Her intake as the scenario needs it: a Vietnamese girl, identified as a minor.
+        let (_, current) = s
+            .call(
+                Some("aftercare"),
+                "get",
+                &s.path("/api/v1/survivors/{S1}"),
+                None,
+            )
+            .await;
+        let version = current["version"].as_i64().unwrap();
+        let (status, body) = s
+            .call(
+                Some("aftercare"),
+                "patch",
+                &s.path("/api/v1/survivors/{S1}"),
+                Some(json!({"fields": {"sex": "female", "languages": "vi", "home_region": "An Giang"}, "version": version})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let s1 = s.ids["S1"].parse().unwrap();
+        haven_store::testing_referrals::mark_minor(&s.app.db.db, s1, "certain").await;
+        s
+    }
+
+    pub async fn call(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let url = self.app.url(path);
+        let client = self.app.client();
+        let mut request = match method {
+            "get" => client.get(url),
+            "post" => client.post(url),
+            "patch" => client.patch(url),
+            "put" => client.put(url),
+            "delete" => client.delete(url),
+            other => panic!("unknown method {other}"),
+        };
+        if let Some(user) = user {
+            request = request.bearer_auth(&self.tokens[user]);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub fn path(&self, template: &str) -> String {
+        let mut path = template.to_owned();
+        for (name, id) in &self.ids {
+            path = path.replace(&format!("{{{name}}}"), id);
+        }
+        path
+    }
+
+    /// Records her consent to share identity with a partner; returns the consent ID.
+    pub async fn consent(&self, survivor: &str, partner: &str) -> String {
+        let (status, body) = self
+            .call(
+                Some("aftercare"),
+                "post",
+                &self.path(&format!("/api/v1/survivors/{{{survivor}}}/consents")),
+                Some(json!({
+                    "organisation_id": self.ids[partner],
+                    "classes": ["identity"],
+                    "purpose": "Placement and care at the partner",
+                    "language": "vi",
+                    "cosigner_role": "social_affairs_officer",
+                    "cosigner_name": "Chhay Vuthy"
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A referral of S1 by `aftercare`, sent when `send`.
+    pub async fn referral(&self, partner: &str, need: &str, send: bool) -> String {
+        let (status, body) = self
+            .call(
+                Some("aftercare"),
+                "post",
+                "/api/v1/referrals",
+                Some(json!({"survivor_id": self.ids["S1"], "organisation_id": self.ids[partner], "need": need})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_str().unwrap().to_owned();
+        if send {
+            self.step("aftercare", &id, json!({"action": "send"}), StatusCode::OK)
+                .await;
+        }
+        id
+    }
+
+    pub async fn step(&self, user: &str, id: &str, body: Value, expected: StatusCode) -> Value {
+        let (status, answer) = self
+            .call(
+                Some(user),
+                "post",
+                &format!("/api/v1/referrals/{id}/steps"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, expected, "{answer}");
+        answer
+    }
+}
+
+/// Every referral route × every role and no login, from one table.
+async fn referral_authorization_matrix(db: TestDb) {
+    let mut s = Session::new(db).await;
+    s.consent("S1", "WH").await;
+    let sent = s.referral("WH", "placement", true).await;
+    let draft = s.referral("WH", "family_tracing", false).await;
+    s.ids.insert("R1".into(), sent.clone());
+    s.ids.insert("R0".into(), draft);
+    let (_, told) = s
+        .call(
+            Some("partner-worldhope"),
+            "get",
+            "/api/v1/notifications",
+            None,
+        )
+        .await;
+    assert_eq!(told["items"][0]["kind"], "referral.sent");
+    s.ids.insert(
+        "N".into(),
+        told["items"][0]["id"].as_str().unwrap().to_owned(),
+    );
+    let callers: Vec<Option<&str>> = std::iter::once(None)
+        .chain(DEMO_USERS.iter().map(|u| Some(*u)))
+        .collect();
+    let today = chrono::Utc::now().date_naive().to_string();
+    // Columns: anonymous, admin, investigator, aftercare, aftercare2, legal, manager, auditor,
+    // partner-worldhope, partner-hagar.
+    type Row = (&'static str, &'static str, Option<Value>, [u16; 10]);
+    let profile = json!({"services": ["legal_aid"], "languages": ["km"], "regions": ["phnom penh"],
+        "beds": 0, "occupancy": 0, "agreement": "active"});
+    let consent = json!({"organisation_id": "{HG}", "classes": ["identity"], "purpose": "Placement at Hagar",
+        "language": "vi", "cosigner_role": "guardian", "cosigner_name": "Nguyễn Văn Minh"});
+    let rows: Vec<Row> = vec![
+        (
+            "get",
+            "/api/v1/partners",
+            None,
+            [401, 200, 403, 200, 200, 403, 200, 403, 403, 403],
+        ),
+        (
+            "get",
+            "/api/v1/partners/{WH}",
+            None,
+            [401, 200, 404, 200, 200, 404, 200, 404, 200, 404],
+        ),
+        (
+            "put",
+            "/api/v1/partners/{CD}",
+            Some(profile),
+            [401, 200, 403, 403, 403, 403, 200, 403, 403, 403],
+        ),
+        (
+            "put",
+            "/api/v1/partners/{WH}/occupancy",
+            Some(json!({"beds": 12, "occupancy": 9})),
+            [401, 200, 404, 403, 403, 404, 200, 404, 200, 404],
+        ),
+        (
+            "get",
+            "/api/v1/survivors/{S1}/matches?need=placement",
+            None,
+            [401, 404, 404, 200, 404, 403, 200, 404, 403, 404],
+        ),
+        (
+            "get",
+            "/api/v1/survivors/{S1}/consents",
+            None,
+            [401, 404, 404, 200, 404, 403, 200, 404, 403, 404],
+        ),
+        (
+            "post",
+            "/api/v1/survivors/{S1}/consents",
+            Some(consent),
+            // Once she consents to share with Hagar, Hagar's staff know of her record.
+            [401, 404, 404, 201, 404, 403, 201, 404, 403, 403],
+        ),
+        (
+            "post",
+            "/api/v1/survivors/{S1}/consents/{CONSENT}/withdraw",
+            None,
+            [401, 404, 404, 204, 404, 403, 204, 404, 403, 403],
+        ),
+        (
+            "get",
+            "/api/v1/survivors/{S1}/placements",
+            None,
+            [401, 404, 404, 200, 404, 404, 200, 404, 404, 404],
+        ),
+        (
+            "get",
+            "/api/v1/referrals",
+            None,
+            [401, 403, 403, 200, 200, 403, 200, 403, 200, 200],
+        ),
+        (
+            "post",
+            "/api/v1/referrals",
+            Some(json!({"survivor_id": "{S1}", "organisation_id": "{HG}", "need": "placement"})),
+            [401, 404, 404, 201, 404, 403, 201, 404, 403, 403],
+        ),
+        (
+            "get",
+            "/api/v1/referrals/dashboard",
+            None,
+            [401, 403, 403, 200, 200, 403, 200, 403, 403, 403],
+        ),
+        (
+            "get",
+            "/api/v1/referrals/{R1}",
+            None,
+            [401, 404, 404, 200, 404, 404, 200, 404, 200, 404],
+        ),
+        (
+            "get",
+            "/api/v1/referrals/{R0}",
+            None,
+            [401, 404, 404, 200, 404, 404, 200, 404, 404, 404],
+        ),
+        (
+            "post",
+            "/api/v1/referrals/{FRESH}/steps",
+            Some(json!({"action": "accept"})),
+            [401, 404, 404, 403, 404, 404, 403, 404, 200, 404],
+        ),
+        (
+            "post",
+            "/api/v1/referrals/{FRESH}/steps",
+            Some(json!({"action": "withdraw", "reason": "needs_changed"})),
+            [401, 404, 404, 200, 404, 404, 200, 404, 403, 404],
+        ),
+        (
+            "post",
+            "/api/v1/referrals/{R1}/services",
+            Some(json!({"service": "counselling", "delivered_on": today})),
+            [401, 404, 404, 403, 404, 404, 403, 404, 409, 404],
+        ),
+        (
+            "get",
+            "/api/v1/notifications",
+            None,
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            "post",
+            "/api/v1/notifications/{N}/read",
+            None,
+            [401, 404, 404, 404, 404, 404, 404, 404, 204, 404],
+        ),
+    ];
+    for (method, template, body, expected) in &rows {
+        for (column, caller) in callers.iter().enumerate() {
+            let mut path = s.path(template);
+            if path.contains("{CONSENT}") {
+                path = path.replace("{CONSENT}", &s.consent("S1", "WV").await);
+            }
+            let fresh = path.contains("{FRESH}");
+            if fresh {
+                path = path.replace("{FRESH}", &s.referral("WH", "counselling", true).await);
+            }
+            let body = body
+                .as_ref()
+                .map(|b| serde_json::from_str::<Value>(&s.path(&b.to_string())).unwrap());
+            let (status, answer) = s.call(*caller, method, &path, body).await;
+            assert_eq!(
+                status.as_u16(),
+                expected[column],
+                "{method} {template} as {}: {answer}",
+                caller.unwrap_or("anonymous")
+            );
+            // Leave no open referral behind, so the next caller starts from the same state.
+            if fresh || (*template == "/api/v1/referrals" && status == StatusCode::CREATED) {
+                let id = if fresh {
+                    path.split('/').nth(4).unwrap().to_owned()
+                } else {
+                    answer["id"].as_str().unwrap().to_owned()
+                };
+                let (_, now) = s
+                    .call(
+                        Some("aftercare"),
+                        "get",
+                        &format!("/api/v1/referrals/{id}"),
+                        None,
+                    )
+                    .await;
+                if now["referral"]["status"] != "withdrawn" {
+                    s.step(
+                        "aftercare",
+                        &id,
+                        json!({"action": "withdraw", "reason": "needs_changed"}),
+                        StatusCode::OK,
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+    let covered: Vec<(String, String)> = rows
+        .iter()
+        .map(|(m, p, _, _)| {
+            let mut p = p.split('?').next().unwrap().to_owned();
+            for name in ["S1", "WH", "CD", "R1", "R0", "FRESH", "N"] {
+                p = p.replace(&format!("{{{name}}}"), "{id}");
+            }
+            ((*m).to_owned(), p.replace("{CONSENT}", "{consent_id}"))
+        })
+        .collect();
+    for (method, path) in MATRIX_ROUTES {
+        assert!(
+            covered.contains(&((*method).to_owned(), (*path).to_owned())),
+            "route {method} {path} is missing from the referral authorization matrix"
+        );
+    }
+    for route in haven_web::api::ROUTES.iter().filter(|(_, p)| {
+        p.contains("/partners") || p.contains("/referrals") || p.contains("/notifications")
+    }) {
+        assert!(
+            MATRIX_ROUTES.contains(route),
+            "{route:?} is not in MATRIX_ROUTES"
+        );
+    }
+}
+
+/// A partner's staff see only survivors referred to them with consent, by list, by ID and by
+/// search, and lose access the moment consent is withdrawn.
+async fn partner_staff_see_only_what_she_consented_to(db: TestDb) {
+    let s = Session::new(db).await;
+    let hagar = "partner-hagar";
+    let s1 = s.path("/api/v1/survivors/{S1}");
+    let sees = |list: &Value| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["reference"] == "PP-2026-001")
+    };
+    let (_, list) = s.call(Some(hagar), "get", "/api/v1/survivors", None).await;
+    assert!(!sees(&list));
+    assert_eq!(
+        s.call(Some(hagar), "get", &s1, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, found) = s
+        .call(
+            Some(hagar),
+            "get",
+            "/api/v1/survivors?name=Nguy%E1%BB%85n%20Th%E1%BB%8B%20Hoa",
+            None,
+        )
+        .await;
+    assert!(!sees(&found));
+    let (_, referrals) = s.call(Some(hagar), "get", "/api/v1/referrals", None).await;
+    assert_eq!(referrals["items"].as_array().unwrap().len(), 0);
+
+    let consent = s.consent("S1", "HG").await;
+    let id = s.referral("HG", "placement", true).await;
+    let (status, view) = s.call(Some(hagar), "get", &s1, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut fields: Vec<&String> = view["fields"].as_object().unwrap().keys().collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["date_of_birth", "home_region", "languages", "name", "sex"],
+        "identity only: no contact, medical, psychosocial or statement"
+    );
+    let (_, list) = s.call(Some(hagar), "get", "/api/v1/survivors", None).await;
+    assert!(sees(&list));
+    // World Hope, to whom she was not referred this time, sees the referral nowhere.
+    let (status, _) = s
+        .call(
+            Some("partner-worldhope"),
+            "get",
+            &format!("/api/v1/referrals/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, _) = s
+        .call(
+            Some("aftercare"),
+            "post",
+            &s.path(&format!(
+                "/api/v1/survivors/{{S1}}/consents/{consent}/withdraw"
+            )),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.call(Some(hagar), "get", &s1, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, list) = s.call(Some(hagar), "get", "/api/v1/survivors", None).await;
+    assert!(!sees(&list));
+    let (_, referrals) = s.call(Some(hagar), "get", "/api/v1/referrals", None).await;
+    assert_eq!(referrals["items"][0]["status"], "withdrawn");
+    assert!(referrals["items"][0]["reference"].is_null());
+    let (_, told) = s
+        .call(Some(hagar), "get", "/api/v1/notifications", None)
+        .await;
+    let kinds: Vec<&str> = told["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"consent.withdrawn"), "{kinds:?}");
+    let (_, audit) = s
+        .call(
+            Some("auditor"),
+            "get",
+            "/api/v1/audit?action=referral.consent.withdraw",
+            None,
+        )
+        .await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+}
+
+/// Refusals name the reason in words a caseworker understands.
+async fn bad_referrals_are_refused_with_reasons(db: TestDb) {
+    let s = Session::new(db).await;
+    let (status, body) = s
+        .call(
+            Some("aftercare"),
+            "get",
+            &s.path("/api/v1/survivors/{S1}/matches?need=placement"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["eligible"][0]["name"], "World Hope International");
+    assert_eq!(
+        body["eligible"][0]["reasons"][0]["code"],
+        "assessment_centre_first"
+    );
+    assert_eq!(body["eligible"][1]["name"], "World Vision");
+    assert!(body["eligible"][1]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "speaks_language" && r["args"]["language"] == "vi"));
+    let (status, body) = s
+        .call(
+            Some("aftercare"),
+            "get",
+            &s.path("/api/v1/survivors/{S1}/matches?need=karaoke"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["error"]["message"].as_str().unwrap().contains("need"));
+
+    // Her age.
+    let (status, body) = s
+        .call(
+            Some("aftercare"),
+            "post",
+            "/api/v1/referrals",
+            Some(json!({"survivor_id": s.ids["S1"], "organisation_id": s.ids["TG"], "need": "placement"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Transitions Global cannot take her"),
+        "{message}"
+    );
+    // Without consent.
+    let id = s.referral("WH", "placement", false).await;
+    let body = s
+        .step(
+            "aftercare",
+            &id,
+            json!({"action": "send"}),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("consent"));
+    // A minor's consent without a co-signer.
+    let (status, body) = s
+        .call(
+            Some("aftercare"),
+            "post",
+            &s.path("/api/v1/survivors/{S1}/consents"),
+            Some(
+                json!({"organisation_id": s.ids["WH"], "classes": ["identity"],
+                "purpose": "Placement at the assessment centre", "language": "vi"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("co-sign"),
+        "{body}"
+    );
+    // A decline needs a reason; a partner admits only once.
+    s.consent("S1", "WH").await;
+    s.step("aftercare", &id, json!({"action": "send"}), StatusCode::OK)
+        .await;
+    let body = s
+        .step(
+            "partner-worldhope",
+            &id,
+            json!({"action": "decline"}),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("reason"));
+    s.step(
+        "partner-worldhope",
+        &id,
+        json!({"action": "accept"}),
+        StatusCode::OK,
+    )
+    .await;
+    s.step(
+        "partner-worldhope",
+        &id,
+        json!({"action": "admit"}),
+        StatusCode::OK,
+    )
+    .await;
+    let body = s
+        .step(
+            "partner-worldhope",
+            &id,
+            json!({"action": "admit"}),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already admitted"));
+    // No free bed: the partner's occupancy is full.
+    let (status, _) = s
+        .call(
+            Some("partner-worldhope"),
+            "put",
+            &s.path("/api/v1/partners/{WH}/occupancy"),
+            Some(json!({"beds": 12, "occupancy": 13})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = s
+        .call(
+            Some("aftercare"),
+            "get",
+            &s.path("/api/v1/survivors/{S1}/placements"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["stays"][0]["organisation"], "World Hope International");
+}
+
+haven_store::test_both_backends!(
+    referral_authorization_matrix,
+    partner_staff_see_only_what_she_consented_to,
+    bad_referrals_are_refused_with_reasons,
+    referral_pages_open_for_their_roles_only,
+);
+
+/// The referral pages open only for the roles that use them, and their forms need CSRF.
+async fn referral_pages_open_for_their_roles_only(db: TestDb) {
+    let s = Session::new(db).await;
+    let app = &s.app;
+    let table = [
+        ("aftercare", "/referrals", 200),
+        ("aftercare", "/referrals/dashboard", 200),
+        ("aftercare", "/partner", 404),
+        ("manager", "/referrals/dashboard", 200),
+        ("admin", "/referrals/dashboard", 404),
+        ("legal", "/referrals/dashboard", 404),
+        ("partner-worldhope", "/referrals", 200),
+        ("partner-worldhope", "/partner", 200),
+        ("partner-worldhope", "/referrals/dashboard", 404),
+        ("partner-hagar", "/partners", 404),
+    ];
+    for (user, path, expected) in table {
+        let client = crate::support::browser_login(app, user).await;
+        let status = client.get(app.url(path)).send().await.unwrap().status();
+        assert_eq!(status.as_u16(), expected, "{user} GET {path}");
+    }
+    let matched = crate::support::browser_login(app, "aftercare")
+        .await
+        .get(app.url(&s.path("/referrals/match?survivor={S1}&need=placement")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(matched.contains("data-code=\"assessment_centre_first\""));
+    let partner = crate::support::browser_login(app, "partner-worldhope").await;
+    let response = partner
+        .post(app.url("/partner/occupancy"))
+        .form(&[("beds", "12"), ("occupancy", "0"), ("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "a forged form is refused"
+    );
+    let (_, wh) = s
+        .call(Some("admin"), "get", &s.path("/api/v1/partners/{WH}"), None)
+        .await;
+    assert_eq!(wh["occupancy"], 9);
+    // Withdrawing her consent from the referral page ends Hagar's access at once.
+    let consent = s.consent("S1", "HG").await;
+    let id = s.referral("HG", "placement", true).await;
+    let s1 = s.path("/api/v1/survivors/{S1}");
+    assert_eq!(
+        s.call(Some("partner-hagar"), "get", &s1, None).await.0,
+        StatusCode::OK
+    );
+    let caseworker = crate::support::browser_login(app, "aftercare").await;
+    let page = caseworker
+        .get(app.url(&format!("/referrals/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let action = format!("/referrals/{id}/consents/{consent}/withdraw");
+    assert!(
+        page.contains(&action),
+        "the page offers to withdraw her consent"
+    );
+    let response = caseworker
+        .post(app.url(&action))
+        .form(&[("csrf", crate::support::csrf_from(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.call(Some("partner-hagar"), "get", &s1, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, dashboard) = s
+        .call(Some("manager"), "get", "/api/v1/referrals/dashboard", None)
+        .await;
+    assert!(dashboard["near_capacity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["organisation"] == "Transitions Global"));
+}
