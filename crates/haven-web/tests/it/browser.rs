@@ -68,33 +68,46 @@ pub(crate) async fn start_driver() -> Option<(ChromeDriver, String)> {
     panic!("chromedriver did not start within 10 s");
 }
 
-/// A headless Chromium with a window of `width` x `height` (a phone is 360 x 740). Keep the
-/// returned profile folder alive as long as the browser.
+/// What the browser's screen is.
+#[derive(Debug, Clone, Copy)]
+pub enum Screen {
+    /// A desktop window of this size.
+    Window(u32, u32),
+    /// An emulated phone screen of this size (a small phone is 360 x 740).
+    Phone(u32, u32),
+}
+
+/// A headless Chromium with the given screen. Keep the returned profile folder alive as long
+/// as the browser.
 pub async fn open_browser(
     driver: &ChromeDriver,
     chromium: &str,
-    width: u32,
-    height: u32,
+    screen: Screen,
 ) -> (fantoccini::Client, tempfile::TempDir) {
+    // Chrome will not make a window narrower than about 500 px: a phone's screen is emulated
+    // inside a larger window.
+    let window = match screen {
+        Screen::Window(w, h) => format!("--window-size={w},{h}"),
+        Screen::Phone(..) => "--window-size=800,1000".to_owned(),
+    };
     let profile = tempfile::tempdir().unwrap();
+    let mut options = serde_json::json!({
+        "binary": chromium,
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--lang=en-US",
+            format!("--user-data-dir={}", profile.path().display()),
+            window
+        ]
+    });
+    if let Screen::Phone(width, height) = screen {
+        options["mobileEmulation"] = serde_json::json!({
+            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}
+        });
+    }
     let mut caps = serde_json::Map::new();
-    // Chrome will not make a window narrower than about 500 px: a phone's screen is emulated.
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--lang=en-US",
-                format!("--user-data-dir={}", profile.path().display()),
-                "--window-size=800,1000"
-            ],
-            "mobileEmulation": {
-                "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0, "touch": true}
-            }
-        }),
-    );
+    caps.insert("goog:chromeOptions".to_owned(), options);
     let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
         .connect(&driver.url)
@@ -139,26 +152,8 @@ async fn a_user_signs_in_and_switches_to_khmer() {
         return;
     };
     let app = TestApp::spawn(TestDb::sqlite().await).await;
-    let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--lang=en-US",
-                format!("--user-data-dir={}", profile.path().display()),
-                "--window-size=412,915"
-            ]
-        }),
-    );
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("connect to chromedriver");
+    let (browser, _profile) =
+        open_browser(&driver, &chromium, crate::browser::Screen::Window(412, 915)).await;
 
     let result = async {
         browser.goto(&app.url("/login")).await?;

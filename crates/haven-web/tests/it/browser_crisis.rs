@@ -94,7 +94,8 @@ async fn an_aftercare_worker_lives_the_first_48_hours_on_a_phone() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (browser, _profile) = open_browser(&driver, &chromium, 360, 740).await;
+    let (browser, _profile) =
+        open_browser(&driver, &chromium, crate::browser::Screen::Phone(360, 740)).await;
 
     let result = async {
         sign_in(&browser, &app, "aftercare").await?;

@@ -5,39 +5,9 @@
 
 use crate::browser::start_driver;
 use crate::referrals::Session;
-use crate::support::DEMO_PASSWORD;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use haven_store::testing::TestDb;
 use std::time::Duration;
-
-async fn sign_in(
-    browser: &Client,
-    url: &str,
-    username: &str,
-) -> Result<(), fantoccini::error::CmdError> {
-    browser.goto(url).await?;
-    browser
-        .find(Locator::Id("username"))
-        .await?
-        .send_keys(username)
-        .await?;
-    browser
-        .find(Locator::Id("password"))
-        .await?
-        .send_keys(DEMO_PASSWORD)
-        .await?;
-    browser
-        .find(Locator::Id("login-submit"))
-        .await?
-        .click()
-        .await?;
-    browser
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("nav.mainnav"))
-        .await?;
-    Ok(())
-}
 
 async fn wait_for(
     browser: &Client,
@@ -57,31 +27,14 @@ async fn a_caseworker_refers_a_girl_and_the_assessment_centre_admits_her() {
     };
     let s = Session::new(TestDb::sqlite().await).await;
     let app = &s.app;
-    let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--lang=en-US",
-                format!("--user-data-dir={}", profile.path().display()),
-                "--window-size=412,915"
-            ]
-        }),
-    );
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("connect to chromedriver");
+    let (browser, _profile) =
+        crate::browser::open_browser(&driver, &chromium, crate::browser::Screen::Window(412, 915))
+            .await;
     let survivor = s.ids["S1"].clone();
 
     let result = async {
         // The caseworker (her interface is in Khmer) starts a referral for PP-2026-001.
-        sign_in(&browser, &app.url("/login"), "aftercare").await?;
+        crate::browser::sign_in(&browser, app, "aftercare").await?;
         browser.goto(&app.url("/referrals")).await?;
         browser
             .find(Locator::Id("survivor"))
@@ -165,7 +118,7 @@ async fn a_caseworker_refers_a_girl_and_the_assessment_centre_admits_her() {
         wait_for(&browser, "#login-submit").await?;
 
         // The assessment centre's staff member.
-        sign_in(&browser, &app.url("/login"), "partner-worldhope").await?;
+        crate::browser::sign_in(&browser, app, "partner-worldhope").await?;
         browser.goto(&app.url("/partner")).await?;
         let occupancy = wait_for(&browser, "#occupancy").await?;
         assert_eq!(occupancy.attr("data-occupied").await?.as_deref(), Some("9"));

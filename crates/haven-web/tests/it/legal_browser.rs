@@ -4,8 +4,8 @@
 
 use crate::browser::start_driver;
 use crate::legal::{hex, PNG};
-use crate::support::{TestApp, DEMO_PASSWORD};
-use fantoccini::{ClientBuilder, Locator};
+use crate::support::TestApp;
+use fantoccini::Locator;
 use haven_store::testing::TestDb;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -17,54 +17,17 @@ async fn a_lawyer_uploads_evidence_hands_it_on_and_bundles_it() {
     };
     let app = TestApp::spawn(TestDb::sqlite().await).await;
     let token = app.token("legal").await;
-    let profile = tempfile::tempdir().unwrap();
     let photo_dir = tempfile::tempdir().unwrap();
     let photo = photo_dir.path().join("ledger-photo.png");
     let mut photo_bytes = PNG.to_vec();
     photo_bytes.extend((0..50_000u32).map(|i| (i % 7) as u8));
     std::fs::write(&photo, &photo_bytes).unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--lang=en-US",
-                format!("--user-data-dir={}", profile.path().display()),
-                "--window-size=412,915"
-            ]
-        }),
-    );
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("connect to chromedriver");
+    let (browser, _profile) =
+        crate::browser::open_browser(&driver, &chromium, crate::browser::Screen::Window(412, 915))
+            .await;
     let title = "Ledger photo from the browser";
     let result = async {
-        browser.goto(&app.url("/login")).await?;
-        browser
-            .find(Locator::Id("username"))
-            .await?
-            .send_keys("legal")
-            .await?;
-        browser
-            .find(Locator::Id("password"))
-            .await?
-            .send_keys(DEMO_PASSWORD)
-            .await?;
-        browser
-            .find(Locator::Id("login-submit"))
-            .await?
-            .click()
-            .await?;
-        browser
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::XPath("//main/h1[text()='Overview']"))
-            .await?;
+        crate::browser::sign_in(&browser, &app, "legal").await?;
         browser.goto(&app.url("/legal")).await?;
         browser
             .find(Locator::Css("a.case-link"))

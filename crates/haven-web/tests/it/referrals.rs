@@ -106,26 +106,8 @@ impl Session {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let url = self.app.url(path);
-        let client = self.app.client();
-        let mut request = match method {
-            "get" => client.get(url),
-            "post" => client.post(url),
-            "patch" => client.patch(url),
-            "put" => client.put(url),
-            "delete" => client.delete(url),
-            other => panic!("unknown method {other}"),
-        };
-        if let Some(user) = user {
-            request = request.bearer_auth(&self.tokens[user]);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let body = response.json().await.unwrap_or(Value::Null);
-        (status, body)
+        let token = user.map(|u| self.tokens[u].as_str());
+        crate::support::api_call(&self.app, token, method, path, body).await
     }
 
     pub fn path(&self, template: &str) -> String {
