@@ -291,6 +291,23 @@ pub fn placement_clock(
     }
 }
 
+/// How long she has been in crisis care, or was until her placement.
+pub fn time_in_care(
+    rescued_at: DateTime<Utc>,
+    placed_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Duration {
+    placed_at.unwrap_or(now) - rescued_at
+}
+
+/// When someone last saw her: the last logged contact, or her rescue.
+pub fn last_seen(
+    rescued_at: DateTime<Utc>,
+    last_contact_at: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
+    last_contact_at.unwrap_or(rescued_at)
+}
+
 /// "31 h 05 min": a duration as hours and minutes, never negative.
 pub fn hours_minutes(d: Duration) -> String {
     let minutes = d.num_minutes().max(0);
@@ -402,7 +419,7 @@ pub fn episode_alerts(facts: &EpisodeFacts, now: DateTime<Utc>) -> Vec<Alert> {
         }
         PlacementClock::OnTrack | PlacementClock::Placed => {}
     }
-    let since = facts.last_contact_at.unwrap_or(facts.rescued_at);
+    let since = last_seen(facts.rescued_at, facts.last_contact_at);
     if now - since >= CONTACT_INTERVAL {
         alerts.push(Alert::NoContact { since });
     }

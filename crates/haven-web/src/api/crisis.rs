@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use haven_core::crisis::{
-    hours_minutes, roster_hours, Alert, CareItem, CareLogKind, NextStep, PlacementClock, Safeguard,
+    hours_minutes, last_seen, roster_hours, time_in_care, Alert, CareItem, CareLogKind, NextStep,
+    PlacementClock, Safeguard,
 };
 use haven_core::identification::{
     ControlMeans, ExploitationType, IdentificationDecision, MinorStatus, Screening,
@@ -451,8 +452,8 @@ pub async fn station(
                 languages: e.languages,
                 interpreter_language: e.interpreter_language,
                 immediate_medical_needs: e.medical_needs,
-                time_in_care: hours_minutes(e.placed_at.unwrap_or(at) - e.rescued_at),
-                since_last_contact: hours_minutes(at - e.last_contact_at.unwrap_or(e.rescued_at)),
+                time_in_care: hours_minutes(time_in_care(e.rescued_at, e.placed_at, at)),
+                since_last_contact: hours_minutes(at - last_seen(e.rescued_at, e.last_contact_at)),
                 rescued_at: e.rescued_at,
                 last_contact_at: e.last_contact_at,
                 placed_at: e.placed_at,

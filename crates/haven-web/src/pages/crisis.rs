@@ -20,7 +20,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::{CookieJar, Form};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use haven_core::crisis::{
-    hours_minutes, roster_hours, Alert, CareItem, CareLogKind, PlacementClock, Safeguard,
+    hours_minutes, last_seen, roster_hours, time_in_care, Alert, CareItem, CareLogKind,
+    PlacementClock, Safeguard,
 };
 use haven_core::identification::{
     ControlMeans, ExploitationType, IdentificationDecision, MinorStatus,
@@ -991,8 +992,8 @@ async fn station_page(
                 .minor_status
                 .map(|m| t.get(&format!("minor-{}", m.as_str())))
                 .unwrap_or_default(),
-            in_care: hours_minutes(e.placed_at.unwrap_or(at) - e.rescued_at),
-            since_contact: hours_minutes(at - e.last_contact_at.unwrap_or(e.rescued_at)),
+            in_care: hours_minutes(time_in_care(e.rescued_at, e.placed_at, at)),
+            since_contact: hours_minutes(at - last_seen(e.rescued_at, e.last_contact_at)),
             clock_class: clock_class(e.clock),
             placed: e.placed_at.is_some(),
             placement: match (&e.placement, e.placed_at) {
@@ -1252,8 +1253,8 @@ async fn episode_page(
         id: id.to_string(),
         intervention: view.intervention.to_string(),
         reference: view.reference.clone(),
-        in_care: hours_minutes(view.placed_at.unwrap_or(at) - view.rescued_at),
-        since_contact: hours_minutes(at - view.last_contact_at.unwrap_or(view.rescued_at)),
+        in_care: hours_minutes(time_in_care(view.rescued_at, view.placed_at, at)),
+        since_contact: hours_minutes(at - last_seen(view.rescued_at, view.last_contact_at)),
         clock_class: clock_class(view.clock),
         placed: view.placed_at.is_some(),
         placement: match (&view.placement, view.placed_at) {
