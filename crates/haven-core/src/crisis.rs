@@ -252,6 +252,31 @@ pub fn staff_language_needed(languages: &[String]) -> Option<String> {
     }
 }
 
+/// [`staff_language_needed`] from her `languages` field as stored (`vi` or `km,en`).
+pub fn staff_language_for(languages: Option<&str>) -> Result<Option<String>, ValidationError> {
+    let codes = crate::survivor::parse_languages("languages", languages.unwrap_or(""))?;
+    Ok(staff_language_needed(&codes))
+}
+
+/// Checks when she was rescued against when the intervention began and the clock.
+pub fn check_rescue(
+    rescued_at: DateTime<Utc>,
+    intervention_began: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ValidationError> {
+    check_not_future("rescued_at", rescued_at, now)?;
+    if rescued_at < intervention_began {
+        return Err(ValidationError::new(
+            "rescued_at",
+            format!(
+                "is before the intervention began ({}); check the date and time",
+                intervention_began.format("%Y-%m-%d %H:%M UTC")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Where her 48 hours stand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -746,6 +771,22 @@ mod tests {
         let mut breached = facts();
         breached.safeguards[0].last = Some((t(1), false));
         assert_eq!(next_step(&breached, t(47)), NextStep::ResolveSafeguard);
+    }
+
+    #[test]
+    fn a_rescue_falls_within_the_intervention_and_not_in_the_future() {
+        assert!(check_rescue(t(1), t(0), t(2)).is_ok());
+        assert!(check_rescue(t(-1), t(0), t(2))
+            .unwrap_err()
+            .message
+            .contains("before the intervention began"));
+        assert_eq!(
+            check_rescue(t(3), t(0), t(2)).unwrap_err().field,
+            "rescued_at"
+        );
+        assert_eq!(staff_language_for(Some("vi")).unwrap(), Some("vi".into()));
+        assert_eq!(staff_language_for(None).unwrap(), None);
+        assert!(staff_language_for(Some("Vietnamese")).is_err());
     }
 
     #[test]

@@ -10,16 +10,16 @@ use crate::crypto::{Keyring, Sealed};
 use crate::interventions::{self, ensure_crisis_care, Intervention};
 use crate::survivors::{self, subject, SurvivorRow};
 use crate::users::User;
-use crate::{on_pool, on_tx, Db, StoreError};
+use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use haven_core::crisis::{
-    check_log_entry, check_not_future, check_placement, episode_alerts, next_step, placement_clock,
-    roster_alerts, staff_language_needed, Alert, CareItem, CareLogKind, EpisodeFacts, NextStep,
+    check_log_entry, check_placement, check_rescue, episode_alerts, next_step, placement_clock,
+    roster_alerts, staff_language_for, Alert, CareItem, CareLogKind, EpisodeFacts, NextStep,
     PlacementClock, PlacementRequest, Safeguard, SafeguardState,
 };
 use haven_core::identification::{AgeEvidence, MinorStatus, Screening};
 use haven_core::policy::{decide, Action, Decision, RecordFacts};
-use haven_core::survivor::{age_on, parse_languages};
+use haven_core::survivor::age_on;
 use haven_core::{
     EpisodeId, FieldClass, InterventionId, OrgId, OrgKind, PartnerService, Reference,
     RequestContext, Role, SurvivorField, SurvivorId, ValidationError,
@@ -47,11 +47,12 @@ struct EpisodeRow {
     placed_at: Option<DateTime<Utc>>,
     placement_org_name: Option<String>,
     placement_service: Option<String>,
+    venue_name: String,
 }
 
 const EPISODE_SELECT: &str = "SELECT e.id, e.survivor_id, e.intervention_id, e.rescued_at,
         e.last_contact_at, e.staff_language_needed, e.placed_at,
-        o.name AS placement_org_name, e.placement_service
+        o.name AS placement_org_name, e.placement_service, i.venue_name
     FROM care_episodes e
     JOIN interventions i ON i.id = e.intervention_id
     LEFT JOIN organisations o ON o.id = e.placement_org";
@@ -63,7 +64,7 @@ const EPISODE_SELECT: &str = "SELECT e.id, e.survivor_id, e.intervention_id, e.r
 /// inner join it is.
 const OPEN_EPISODES: &str = "SELECT e.id, e.survivor_id, e.intervention_id, e.rescued_at,
         e.last_contact_at, e.staff_language_needed, e.placed_at,
-        o.name AS placement_org_name, e.placement_service
+        o.name AS placement_org_name, e.placement_service, i.venue_name
     FROM care_episodes e
     CROSS JOIN interventions i
     LEFT JOIN organisations o ON o.id = e.placement_org
@@ -83,24 +84,14 @@ pub async fn intake(
     ensure_crisis_care(user)?;
     let found = interventions::get(db, user, intervention).await?;
     let at = now();
-    check_not_future("rescued_at", intake.rescued_at, at)?;
-    if intake.rescued_at < found.occurred_at {
-        return Err(ValidationError::new(
-            "rescued_at",
-            format!(
-                "is before the intervention began ({}); check the date and time",
-                found.occurred_at.format("%Y-%m-%d %H:%M UTC")
-            ),
-        )
-        .into());
-    }
-    let language = intake
-        .fields
-        .iter()
-        .find(|(f, _)| *f == SurvivorField::Languages)
-        .map(|(_, v)| parse_languages("languages", v))
-        .transpose()?
-        .and_then(|langs| staff_language_needed(&langs));
+    check_rescue(intake.rescued_at, found.occurred_at, at)?;
+    let language = staff_language_for(
+        intake
+            .fields
+            .iter()
+            .find(|(f, _)| *f == SurvivorField::Languages)
+            .map(|(_, v)| v.as_str()),
+    )?;
     let mut tx = db.begin().await?;
     let survivor = survivors::create_in(
         &mut tx,
@@ -112,31 +103,18 @@ pub async fn intake(
         at,
     )
     .await?;
-    let episode = new_id();
-    on_tx!(&mut tx, conn => sqlx::query(
-        "INSERT INTO care_episodes (id, survivor_id, intervention_id, rescued_at, staff_language_needed, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(episode)
-    .bind(survivor.as_uuid())
-    .bind(intervention.as_uuid())
-    .bind(intake.rescued_at)
-    .bind(language)
-    .bind(at)
-    .execute(conn)
-    .await
-    .map(|r| r.rows_affected()))?;
-    survivors::audit(
+    let episode = insert_episode(
         &mut tx,
         ctx,
-        "episode.open",
-        survivor.as_uuid(),
-        &["intervention", "rescued_at"],
-        None,
+        survivor,
+        intervention,
+        intake.rescued_at,
+        language,
+        at,
     )
     .await?;
     tx.commit().await?;
-    Ok((survivor, EpisodeId::from_uuid(episode)))
+    Ok((survivor, episode))
 }
 
 /// Opens a crisis-care episode for a survivor already registered (found again in another
@@ -154,23 +132,36 @@ pub async fn open_episode(
     let found = interventions::get(db, user, intervention).await?;
     let at = now();
     survivors::ensure_may(db, user, survivor, Action::Write(FieldClass::Identity)).await?;
-    check_not_future("rescued_at", rescued_at, at)?;
-    if rescued_at < found.occurred_at {
-        return Err(ValidationError::new(
-            "rescued_at",
-            "is before the intervention began; check the date and time",
-        )
-        .into());
-    }
+    check_rescue(rescued_at, found.occurred_at, at)?;
     let fields = fields_for_rules(db, keyring, survivor.as_uuid()).await?;
-    let language = fields
-        .get(&SurvivorField::Languages)
-        .map(|v| parse_languages("languages", v))
-        .transpose()?
-        .and_then(|langs| staff_language_needed(&langs));
-    let episode = new_id();
+    let language = staff_language_for(fields.get(&SurvivorField::Languages).map(String::as_str))?;
     let mut tx = db.begin().await?;
-    on_tx!(&mut tx, conn => sqlx::query(
+    let episode = insert_episode(
+        &mut tx,
+        ctx,
+        survivor,
+        intervention,
+        rescued_at,
+        language,
+        at,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(episode)
+}
+
+/// Opens her episode inside `tx`, audited there. A survivor is in one episode at a time.
+async fn insert_episode(
+    tx: &mut Tx,
+    ctx: &RequestContext,
+    survivor: SurvivorId,
+    intervention: InterventionId,
+    rescued_at: DateTime<Utc>,
+    staff_language: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<EpisodeId, StoreError> {
+    let episode = new_id();
+    on_tx!(tx, conn => sqlx::query(
         "INSERT INTO care_episodes (id, survivor_id, intervention_id, rescued_at, staff_language_needed, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -178,7 +169,7 @@ pub async fn open_episode(
     .bind(survivor.as_uuid())
     .bind(intervention.as_uuid())
     .bind(rescued_at)
-    .bind(language)
+    .bind(staff_language)
     .bind(at)
     .execute(conn)
     .await
@@ -187,7 +178,7 @@ pub async fn open_episode(
         crate::error::conflict_on_unique(e, "she is already in crisis care; place her first")
     })?;
     survivors::audit(
-        &mut tx,
+        tx,
         ctx,
         "episode.open",
         survivor.as_uuid(),
@@ -195,7 +186,6 @@ pub async fn open_episode(
         None,
     )
     .await?;
-    tx.commit().await?;
     Ok(EpisodeId::from_uuid(episode))
 }
 
@@ -1048,7 +1038,8 @@ pub async fn alerts(db: &Db, user: &User) -> Result<Vec<TeamAlert>, StoreError> 
         .await?);
     let who = subject(user);
     let mut out = Vec::new();
-    let mut interventions_seen: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
+    // Each intervention with a girl the user may see: its venue and the languages needed.
+    let mut interventions_seen: BTreeMap<Uuid, (String, Vec<String>)> = BTreeMap::new();
     for row in rows {
         let Some(survivor) = survivors::row(db, row.survivor_id).await? else {
             continue;
@@ -1059,13 +1050,13 @@ pub async fn alerts(db: &Db, user: &User) -> Result<Vec<TeamAlert>, StoreError> 
         }
         interventions_seen
             .entry(row.intervention_id)
-            .or_default()
+            .or_insert_with(|| (row.venue_name.clone(), Vec::new()))
+            .1
             .extend(row.staff_language_needed.clone());
-        let venue = venue_of(db, row.intervention_id).await?;
         for alert in episode_alerts(&episode_facts(db, &row).await?, at) {
             out.push(TeamAlert {
                 intervention: InterventionId::from_uuid(row.intervention_id),
-                venue: venue.clone(),
+                venue: row.venue_name.clone(),
                 survivor: Some((
                     SurvivorId::from_uuid(survivor.id),
                     EpisodeId::from_uuid(row.id),
@@ -1075,13 +1066,12 @@ pub async fn alerts(db: &Db, user: &User) -> Result<Vec<TeamAlert>, StoreError> 
             });
         }
     }
-    for (intervention, languages) in interventions_seen {
+    for (intervention, (venue, languages)) in interventions_seen {
         let shifts: Vec<_> = interventions::roster_of(db, intervention)
             .await?
             .iter()
             .map(|s| s.as_shift())
             .collect();
-        let venue = venue_of(db, intervention).await?;
         for alert in roster_alerts(&shifts, &languages, at) {
             out.push(TeamAlert {
                 intervention: InterventionId::from_uuid(intervention),
@@ -1093,16 +1083,6 @@ pub async fn alerts(db: &Db, user: &User) -> Result<Vec<TeamAlert>, StoreError> 
     }
     out.sort_by_key(|a| a.alert.urgency());
     Ok(out)
-}
-
-async fn venue_of(db: &Db, intervention: Uuid) -> Result<String, StoreError> {
-    let name: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT venue_name FROM interventions WHERE id = $1",
-    )
-    .bind(intervention)
-    .fetch_optional(pool)
-    .await?);
-    Ok(name.unwrap_or_default())
 }
 
 /// The girls in crisis care the user may see, across interventions: (episode, reference).

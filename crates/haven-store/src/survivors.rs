@@ -513,11 +513,11 @@ pub async fn update(
     }
     if let Some(languages) = current.get(&SurvivorField::Languages) {
         // Crisis care follows her languages as they become known.
-        let codes = haven_core::survivor::parse_languages("languages", languages)?;
+        let needed = haven_core::crisis::staff_language_for(Some(languages))?;
         on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE care_episodes SET staff_language_needed = $1 WHERE survivor_id = $2 AND placed_at IS NULL",
         )
-        .bind(haven_core::crisis::staff_language_needed(&codes))
+        .bind(needed)
         .bind(survivor.id)
         .execute(conn)
         .await
