@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod audit;
+pub mod casework;
 pub mod crisis;
 pub mod error;
 pub mod identification;

@@ -61,6 +61,12 @@ pub enum Action {
     BreakGlass,
     /// Destroy her data key (crypto-shredding).
     Erase,
+    /// Read the result of a medical service (an STI/HIV test, a diagnosis): the most sensitive
+    /// class, for her assigned caseworker only — not the crisis team, a manager, break-glass,
+    /// legal staff or any partner.
+    ReadMedicalResult,
+    /// Read a case note marked confidential: her assigned caseworkers only.
+    ReadConfidential,
 }
 
 /// Why access was granted.
@@ -235,6 +241,20 @@ pub fn decide(
                 Decision::Allow(Grant::Assigned)
             } else if manager {
                 Decision::Allow(Grant::ManagerOversight)
+            } else {
+                Decision::Deny(Refusal::NotAssigned)
+            }
+        }
+        Action::ReadMedicalResult => {
+            if assigned {
+                Decision::Allow(Grant::Assigned)
+            } else {
+                Decision::Deny(Refusal::MedicalRestricted)
+            }
+        }
+        Action::ReadConfidential => {
+            if assigned {
+                Decision::Allow(Grant::Assigned)
             } else {
                 Decision::Deny(Refusal::NotAssigned)
             }
@@ -574,5 +594,32 @@ mod tests {
             check(OTHER_CASEWORKER, "aftercare", OWN, Read(Identity), &r),
             Decision::Deny(Refusal::NotAssigned)
         );
+    }
+
+    #[test]
+    fn medical_results_and_confidential_notes_are_for_her_caseworker_only() {
+        let mut r = record();
+        r.partner_shares = vec![(org(WORLD_HOPE), FieldClass::ALL.to_vec())];
+        r.legal_classes = FieldClass::ALL.to_vec();
+        r.crisis_team = vec![user(12)];
+        r.break_glass_until = Some(now() + Duration::hours(1));
+        for action in [ReadMedicalResult, ReadConfidential] {
+            assert!(check(ASSIGNED, "aftercare", OWN, action, &r).is_allowed());
+            for (who, roles, at) in [
+                (12, "aftercare", OWN),
+                (OTHER_CASEWORKER, "aftercare", OWN),
+                (30, "manager", OWN),
+                (40, "legal", OWN),
+                (20, "investigator", OWN),
+                (50, "partner", WORLD_HOPE),
+                (60, "admin", OWN),
+                (70, "auditor", OWN),
+            ] {
+                assert!(
+                    !check(who, roles, at, action, &r).is_allowed(),
+                    "{roles} must not {action:?}"
+                );
+            }
+        }
     }
 }

@@ -5,6 +5,13 @@
 //! Functions here are the only way the rest of Haven touches the database.
 
 pub mod audit;
+pub mod care_plans;
+pub mod care_services;
+pub(crate) mod case_access;
+pub mod case_closures;
+pub mod case_file;
+pub mod case_notes;
+pub mod case_risk;
 pub mod clock;
 pub mod crisis;
 pub mod crypto;
@@ -16,6 +23,7 @@ pub mod demo_partners;
 pub mod dialect;
 pub mod error;
 pub mod evidence;
+pub mod follow_ups;
 pub mod interventions;
 pub mod legal;
 pub mod legal_bundle;

@@ -20,6 +20,9 @@ pub struct Notification {
     pub org_name: String,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    /// The survivor's record an alert is about (an incident), by ID and reference only.
+    pub survivor_id: Option<Uuid>,
+    pub survivor_reference: Option<String>,
 }
 
 /// Notifies each of `users` inside the caller's transaction.
@@ -53,11 +56,42 @@ pub async fn notify_in(
     Ok(())
 }
 
+/// Alerts each of `users` about a survivor's record inside the caller's transaction. The
+/// notification carries her record's ID (the list shows its reference), never what happened.
+pub async fn notify_survivor_in(
+    tx: &mut Tx,
+    users: &[Uuid],
+    kind: &str,
+    survivor: Uuid,
+) -> Result<(), StoreError> {
+    let at = now();
+    let mut seen = Vec::new();
+    for user in users {
+        if seen.contains(user) {
+            continue;
+        }
+        seen.push(*user);
+        on_tx!(&mut *tx, conn => sqlx::query(
+            "INSERT INTO notifications (id, user_id, kind, survivor_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(new_id())
+        .bind(user)
+        .bind(kind)
+        .bind(survivor)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
 /// The user's notifications, unread first, newest first.
 pub async fn list(db: &Db, user: &User, limit: u32) -> Result<Vec<Notification>, StoreError> {
     Ok(on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, kind, referral_id, org_name, created_at, read_at FROM notifications
-         WHERE user_id = $1 ORDER BY CASE WHEN read_at IS NULL THEN 0 ELSE 1 END, created_at DESC LIMIT $2",
+        "SELECT n.id, n.kind, n.referral_id, n.org_name, n.created_at, n.read_at, n.survivor_id, s.reference AS survivor_reference
+         FROM notifications n LEFT JOIN survivors s ON s.id = n.survivor_id
+         WHERE n.user_id = $1 ORDER BY CASE WHEN n.read_at IS NULL THEN 0 ELSE 1 END, n.created_at DESC LIMIT $2",
     )
     .bind(user.id.as_uuid())
     .bind(i64::from(limit.clamp(1, 200)))

@@ -90,8 +90,8 @@ pub fn subject(user: &User) -> Subject<'_> {
 pub(crate) struct SurvivorRow {
     pub(crate) id: Uuid,
     pub(crate) reference: String,
-    owner_org: Uuid,
-    created_at: DateTime<Utc>,
+    pub(crate) owner_org: Uuid,
+    pub(crate) created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     pub(crate) erased_at: Option<DateTime<Utc>>,
     version: i64,
@@ -161,7 +161,7 @@ pub(crate) async fn facts(
 }
 
 /// Loads a record the user may see, with its facts; "not found" when she may not.
-async fn visible(
+pub(crate) async fn visible(
     db: &Db,
     user: &User,
     id: SurvivorId,
