@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod browser_crisis;
 mod browser_referrals;
+mod casework;
 mod crisis;
 mod identity;
 mod legal;
