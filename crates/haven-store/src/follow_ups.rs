@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use haven_core::casework::{
     caseload_order, CaseloadKey, FollowUpKind, RiskLevel, Schedule, MAX_TEXT,
 };
-use haven_core::policy::{decide, Action, RecordFacts};
+use haven_core::policy::{decide, Action, Grant, RecordFacts};
 use haven_core::{
     FieldClass, OrgId, RequestContext, Role, SurvivorField, SurvivorId, UserId, ValidationError,
 };
@@ -228,6 +228,16 @@ pub(crate) async fn tighten_in(
     Ok(())
 }
 
+/// Whether the user's access is the kind that follows her up: her caseworkers, the crisis
+/// team, a manager's oversight or break-glass. Legal staff and partners come to her record
+/// for other reasons and see none of her follow-ups.
+fn keeps_follow_ups(case: &Case) -> bool {
+    matches!(
+        case.grant,
+        Grant::Assigned | Grant::CrisisTeam | Grant::ManagerOversight | Grant::BreakGlass
+    )
+}
+
 /// Her follow-ups, inside an opened case (the caller audits).
 pub(crate) async fn list_in(
     db: &Db,
@@ -235,6 +245,9 @@ pub(crate) async fn list_in(
     case: &Case,
     user: &User,
 ) -> Result<Vec<FollowUpView>, StoreError> {
+    if !keeps_follow_ups(case) {
+        return Ok(Vec::new());
+    }
     let rows: Vec<FollowUpRow> = on_pool!(db, pool => sqlx::query_as(
         "SELECT id, kind, due_on, done_on, done_by, note, cancelled_at FROM follow_ups
          WHERE survivor_id = $1 ORDER BY due_on, created_at",
@@ -279,7 +292,7 @@ pub async fn list(
     id: SurvivorId,
 ) -> Result<Vec<FollowUpView>, StoreError> {
     let case = Case::open(db, user, id, now()).await?;
-    if case.as_partner() {
+    if !keeps_follow_ups(&case) {
         return Err(StoreError::Forbidden(
             "her follow-ups are kept by her caseworker".into(),
         ));
@@ -605,10 +618,8 @@ pub async fn team_loads(
     // Two grouped counts instead of two per worker: the overdue one walks only the open,
     // overdue follow-ups (a partial index), not every worker's whole history.
     let sizes: Vec<(Uuid, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT a.user_id, count(*) FROM survivor_assignments a JOIN users u ON u.id = a.user_id
-         WHERE u.org_id = $1 GROUP BY a.user_id",
+        "SELECT user_id, count(*) FROM survivor_assignments GROUP BY user_id",
     )
-    .bind(org)
     .fetch_all(pool)
     .await?);
     let overdue: Vec<(Uuid, i64)> = on_pool!(db, pool => sqlx::query_as(

@@ -95,7 +95,10 @@ pub async fn run(samples: usize) -> Result<()> {
             anyhow::bail!("the overdue list has {} items", items.len());
         }
     }
-    summary(&format!("casework: team overdue list (200 of {total})"), overdue);
+    summary(
+        &format!("casework: team overdue list (200 of {total})"),
+        overdue,
+    );
 
     let mut loads = Vec::new();
     for _ in 0..samples.min(5) {
@@ -256,9 +259,11 @@ async fn fill(db: &Db, keyring: &Keyring, aftercare: &User) -> Result<(usize, us
                 let kind = KINDS[k % KINDS.len()];
                 let on = g.at + Duration::days(30 * *k as i64);
                 let outcome = g.key.seal(*id, "service.outcome", "Attended; doing well.");
-                let result = kind
-                    .has_medical_result()
-                    .then(|| g.key.seal(*id, "service.medical_result", "Negative.").into_bytes());
+                let result = kind.has_medical_result().then(|| {
+                    g.key
+                        .seal(*id, "service.medical_result", "Negative.")
+                        .into_bytes()
+                });
                 row.push_bind(*id)
                     .push_bind(g.id)
                     .push_bind(kind.as_str())
@@ -337,7 +342,10 @@ async fn full_survivor(
             (SurvivorField::Name, "Sophea Chan".to_owned()),
             (SurvivorField::DateOfBirth, "2010-04-01".to_owned()),
             (SurvivorField::Phone, "012 999 888".to_owned()),
-            (SurvivorField::PsychosocialNotes, "Settled at the shelter.".to_owned()),
+            (
+                SurvivorField::PsychosocialNotes,
+                "Settled at the shelter.".to_owned(),
+            ),
         ],
     )
     .await?;
