@@ -76,18 +76,25 @@ impl Stage {
     }
 }
 
-/// Checks that `stage` may be recorded on `on`, given the stages already recorded. A verdict
-/// before a trial, or a stage dated before the one it depends on, is refused with the reason.
-pub fn check_stage(
+/// Why a stage may not be recorded on a date, for a message in any language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageRefusal {
+    /// The case is closed.
+    Closed,
+    /// A stage it depends on was never recorded (a verdict before a trial).
+    Needs { needed: Stage },
+    /// It is dated before the stage it depends on.
+    Before { needed: Stage, date: NaiveDate },
+}
+
+/// Whether `stage` may be recorded on `on`, given the stages already recorded.
+pub fn stage_refusal(
     recorded: &[(Stage, NaiveDate)],
     stage: Stage,
     on: NaiveDate,
-) -> Result<(), ValidationError> {
+) -> Option<StageRefusal> {
     if recorded.iter().any(|(s, _)| *s == Stage::Closed) {
-        return Err(ValidationError::new(
-            "stage",
-            "this case is closed; no further stage can be recorded",
-        ));
+        return Some(StageRefusal::Closed);
     }
     for needed in stage.requires() {
         let earliest = recorded
@@ -96,30 +103,50 @@ pub fn check_stage(
             .map(|(_, d)| *d)
             .min();
         match earliest {
-            None => {
-                return Err(ValidationError::new(
-                    "stage",
-                    format!(
-                        "a {} cannot be recorded before the {} stage",
-                        stage.as_str().replace('_', " "),
-                        needed.as_str().replace('_', " ")
-                    ),
-                ))
-            }
+            None => return Some(StageRefusal::Needs { needed: *needed }),
             Some(date) if date > on => {
-                return Err(ValidationError::new(
-                    "date",
-                    format!(
-                        "the {} is dated {on}, before the {} on {date}",
-                        stage.as_str().replace('_', " "),
-                        needed.as_str().replace('_', " ")
-                    ),
-                ))
+                return Some(StageRefusal::Before {
+                    needed: *needed,
+                    date,
+                })
             }
             Some(_) => {}
         }
     }
-    Ok(())
+    None
+}
+
+/// Checks that `stage` may be recorded on `on`, given the stages already recorded. A verdict
+/// before a trial, or a stage dated before the one it depends on, is refused with the reason.
+pub fn check_stage(
+    recorded: &[(Stage, NaiveDate)],
+    stage: Stage,
+    on: NaiveDate,
+) -> Result<(), ValidationError> {
+    let name = |s: Stage| s.as_str().replace('_', " ");
+    match stage_refusal(recorded, stage, on) {
+        None => Ok(()),
+        Some(StageRefusal::Closed) => Err(ValidationError::new(
+            "stage",
+            "this case is closed; no further stage can be recorded",
+        )),
+        Some(StageRefusal::Needs { needed }) => Err(ValidationError::new(
+            "stage",
+            format!(
+                "a {} cannot be recorded before the {} stage",
+                name(stage),
+                name(needed)
+            ),
+        )),
+        Some(StageRefusal::Before { needed, date }) => Err(ValidationError::new(
+            "date",
+            format!(
+                "the {} is dated {on}, before the {} on {date}",
+                name(stage),
+                name(needed)
+            ),
+        )),
+    }
 }
 
 /// An article of the Law on Suppression of Human Trafficking and Sexual Exploitation (2008).
