@@ -156,11 +156,13 @@ pub struct Article {
     pub title: &'static str,
 }
 
-/// The articles most often charged in the organisation's cases.
-pub const ARTICLES: [Article; 8] = [
+/// The articles most often charged in the organisation's cases. Only offences: Article 8
+/// (what "unlawful removal" means) and Article 23 (what child prostitution means) define
+/// terms and are not charged on their own.
+pub const ARTICLES: [Article; 10] = [
     Article {
-        code: "art-8",
-        title: "Unlawful removal, including of a minor",
+        code: "art-9",
+        title: "Unlawful removal, inter alia, of a minor",
     },
     Article {
         code: "art-10",
@@ -168,10 +170,10 @@ pub const ARTICLES: [Article; 8] = [
     },
     Article {
         code: "art-15",
-        title: "Selling, buying or exchanging a person",
+        title: "Selling, buying or exchanging a person with purpose",
     },
     Article {
-        code: "art-23",
+        code: "art-25",
         title: "Procurement of prostitution",
     },
     Article {
@@ -179,8 +181,16 @@ pub const ARTICLES: [Article; 8] = [
         title: "Management of an establishment for prostitution",
     },
     Article {
+        code: "art-32",
+        title: "Provision of premises for prostitution",
+    },
+    Article {
         code: "art-34",
         title: "Purchase of child prostitution",
+    },
+    Article {
+        code: "art-35",
+        title: "Soliciting or advertising child prostitution as an intermediary",
     },
     Article {
         code: "art-42",
@@ -749,6 +759,9 @@ mod tests {
         );
         assert_eq!(article("ART-15").unwrap().code, "art-15");
         assert!(article("art-99").is_err());
+        // Definitions are not charges.
+        assert!(article("art-8").is_err());
+        assert!(article("art-23").is_err());
     }
 
     #[test]

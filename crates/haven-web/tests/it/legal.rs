@@ -192,7 +192,7 @@ async fn legal_authorization_matrix(db: TestDb) {
         (
             "post",
             "/api/v1/legal/cases/{C}/charges",
-            Some(json!({"article": "art-23"})),
+            Some(json!({"article": "art-25"})),
             [401, 404, 403, 404, 404, 201, 201, 404, 404, 404],
         ),
         (
