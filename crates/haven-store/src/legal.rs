@@ -1476,6 +1476,70 @@ type HearingRow = (
     bool,
 );
 
+/// The hearings of a window, with whether the case has a suspect and whether the user is
+/// one of its lawyers.
+const CALENDAR_SQL: &str =
+    "SELECT h.id, h.case_id, c.reference, h.stage, h.starts_at, h.ends_at, h.court, h.room,
+            EXISTS (SELECT 1 FROM legal_suspects x WHERE x.case_id = h.case_id),
+            EXISTS (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = h.case_id AND l.user_id = $5)
+     FROM legal_hearings h JOIN legal_cases c ON c.id = h.case_id
+     WHERE c.owner_org = $1 AND h.starts_at >= $2 AND h.starts_at < $3
+     ORDER BY h.starts_at, h.id LIMIT $4";
+
+/// The SQLite form of the hearings query: the same rows, as one JSON array (IDs in hex).
+const CALENDAR_JSON_SQL: &str = "SELECT json_group_array(json_array(
+        hex(id), hex(case_id), reference, stage, starts_at, ends_at, court, room, has_suspect, lawyer))
+     FROM (SELECT h.id, h.case_id, c.reference, h.stage, h.starts_at, h.ends_at, h.court, h.room,
+                  EXISTS (SELECT 1 FROM legal_suspects x WHERE x.case_id = h.case_id) AS has_suspect,
+                  EXISTS (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = h.case_id AND l.user_id = $5) AS lawyer
+           FROM legal_hearings h JOIN legal_cases c ON c.id = h.case_id
+           WHERE c.owner_org = $1 AND h.starts_at >= $2 AND h.starts_at < $3
+           ORDER BY h.starts_at, h.id LIMIT $4)";
+
+/// Reads [`CALENDAR_JSON_SQL`]'s value; `None` when any row is not what Haven writes.
+fn calendar_json(json: &str) -> Option<Vec<HearingRow>> {
+    type JsonRow = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+    );
+    let rows: Vec<JsonRow> = serde_json::from_str(json).ok()?;
+    let time = |t: &str| {
+        DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let mut out = rows
+        .into_iter()
+        .map(
+            |(id, case, reference, stage, starts, ends, court, room, suspect, lawyer)| {
+                Some((
+                    Uuid::parse_str(&id).ok()?,
+                    Uuid::parse_str(&case).ok()?,
+                    reference,
+                    stage,
+                    time(&starts)?,
+                    time(&ends)?,
+                    court,
+                    room,
+                    suspect != 0,
+                    lawyer != 0,
+                ))
+            },
+        )
+        .collect::<Option<Vec<HearingRow>>>()?;
+    // Aggregation order is not promised by SQLite.
+    out.sort_by_key(|r| (r.4, r.0));
+    Some(out)
+}
+
 /// The hearings in a window and the survivors expected at each (those whose latest decision
 /// is to take part), with their accompaniment plans: two queries, run side by side, each
 /// bounded by the window through the `starts_at` index, instead of one look-up per related
@@ -1489,13 +1553,23 @@ async fn calendar_rows(
 ) -> Result<Vec<CalRow>, StoreError> {
     let org = user.org_id.as_uuid();
     let hearings = async {
-        let rows: Vec<HearingRow> = on_pool!(db, pool => sqlx::query_as(
-            "SELECT h.id, h.case_id, c.reference, h.stage, h.starts_at, h.ends_at, h.court, h.room,
-                    EXISTS (SELECT 1 FROM legal_suspects x WHERE x.case_id = h.case_id),
-                    EXISTS (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = h.case_id AND l.user_id = $5)
-             FROM legal_hearings h JOIN legal_cases c ON c.id = h.case_id
-             WHERE c.owner_org = $1 AND h.starts_at >= $2 AND h.starts_at < $3
-             ORDER BY h.starts_at, h.id LIMIT $4")
+        if let Db::Sqlite(pool) = db {
+            // As in `audit::verify`: sqlx hands SQLite rows over one by one at a cost that
+            // dominated this read, so the window comes back as one JSON value instead. A
+            // value that does not parse falls through to the portable query.
+            let json: Option<String> = sqlx::query_scalar(CALENDAR_JSON_SQL)
+                .bind(org)
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .bind(user.id.as_uuid())
+                .fetch_one(pool)
+                .await?;
+            if let Some(rows) = json.as_deref().and_then(calendar_json) {
+                return Ok::<_, StoreError>(rows);
+            }
+        }
+        let rows: Vec<HearingRow> = on_pool!(db, pool => sqlx::query_as(CALENDAR_SQL)
             .bind(org)
             .bind(from)
             .bind(to)
@@ -1905,4 +1979,64 @@ pub async fn rewrap_batch(tx: &mut Tx, keyring: &Keyring, batch: u32) -> Result<
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The SQLite calendar read as one JSON value must give exactly the rows of the portable
+    /// query, or the calendar would silently take the slow path (or show something else).
+    #[tokio::test]
+    async fn the_sqlite_calendar_fast_path_reads_what_the_portable_query_reads() {
+        let t = crate::testing::TestDb::sqlite().await;
+        let hasher = crate::PasswordHasher::new(crate::HashCost::MINIMAL).unwrap();
+        crate::demo::seed(
+            &t.db,
+            &hasher,
+            &haven_core::Password::new("lotus river morning tea"),
+        )
+        .await
+        .unwrap();
+        let keyring = Keyring::generate();
+        crate::crypto::registry::verify_or_register(&t.db, &keyring)
+            .await
+            .unwrap();
+        crate::demo::seed_survivors(&t.db, &keyring).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let locker = crate::evidence::Locker::open(dir.path(), 1_000_000).unwrap();
+        crate::demo_legal::seed_legal(&t.db, &keyring, &locker)
+            .await
+            .unwrap();
+        let lawyer =
+            crate::users::find_by_username(&t.db, &haven_core::Username::parse("legal").unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+        let from = now() - Duration::days(1);
+        let to = now() + Duration::days(366);
+        let Db::Sqlite(pool) = &t.db else { panic!() };
+        let json: Option<String> = sqlx::query_scalar(CALENDAR_JSON_SQL)
+            .bind(lawyer.org_id.as_uuid())
+            .bind(from)
+            .bind(to)
+            .bind(100_i64)
+            .bind(lawyer.id.as_uuid())
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let fast = calendar_json(&json.unwrap()).expect("the fast path parses");
+        let portable: Vec<HearingRow> = sqlx::query_as(CALENDAR_SQL)
+            .bind(lawyer.org_id.as_uuid())
+            .bind(from)
+            .bind(to)
+            .bind(100_i64)
+            .bind(lawyer.id.as_uuid())
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert!(!portable.is_empty(), "the demo case has a hearing");
+        assert_eq!(fast, portable);
+    }
 }
