@@ -221,6 +221,14 @@ fn win_ansi(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Whether a character is drawn as part of the one before it.
+fn joins_previous(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x17b4..=0x17d3 | 0x17dd | 0x0300..=0x036f | 0x200c | 0x200d
+    )
+}
+
 fn wrap(text: &str, out: &mut Vec<Line>) {
     for raw in text.lines() {
         let chars: Vec<char> = raw.chars().collect();
@@ -228,8 +236,23 @@ fn wrap(text: &str, out: &mut Vec<Line>) {
             out.push(Line::Blank);
             continue;
         }
-        for piece in chars.chunks(COLUMNS) {
-            out.push(Line::Text(piece.iter().collect()));
+        let mut start = 0;
+        while start < chars.len() {
+            let mut end = (start + COLUMNS).min(chars.len());
+            // Never split a written cluster: a Khmer vowel sign, a subscript consonant after
+            // its coeng, or a combining accent stays with the letter it belongs to.
+            let mut at = end;
+            while at < chars.len()
+                && at > start + 1
+                && (joins_previous(chars[at]) || chars[at - 1] == '\u{17d2}')
+            {
+                at -= 1;
+            }
+            if at > start + 1 {
+                end = at;
+            }
+            out.push(Line::Text(chars[start..end].iter().collect()));
+            start = end;
         }
     }
 }
@@ -868,6 +891,25 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n")
             .to_ascii_uppercase()
+    }
+
+    #[test]
+    fn long_khmer_lines_wrap_between_clusters() {
+        // 83 letters, then a consonant with its vowel sign across the 84-character edge.
+        let text = format!("{}កេ{}", "ក".repeat(83), "ខ្ញុំ".repeat(30));
+        let mut lines = Vec::new();
+        wrap(&text, &mut lines);
+        let mut rebuilt = String::new();
+        for line in &lines {
+            let Line::Text(piece) = line else { panic!() };
+            let first = piece.chars().next().unwrap();
+            assert!(!joins_previous(first), "a piece starts with {first:?}");
+            assert!(!piece.ends_with('\u{17d2}'), "a piece ends with a coeng");
+            assert!(piece.chars().count() <= COLUMNS);
+            rebuilt.push_str(piece);
+        }
+        assert_eq!(rebuilt, text);
+        assert!(lines.len() > 1);
     }
 
     #[test]
