@@ -1122,7 +1122,7 @@ async fn bad_input_is_refused_with_the_reason(db: TestDb) {
         (
             "post",
             "/api/v1/survivors/{S1}/follow-ups",
-            json!({"kind": "contact", "due_on": days_ago(1)}),
+            json!({"kind": "contact", "due_on": days_ago(2)}),
             "in the past",
         ),
         (
@@ -1134,7 +1134,7 @@ async fn bad_input_is_refused_with_the_reason(db: TestDb) {
         (
             "post",
             "/api/v1/survivors/{S1}/risks",
-            json!({"assessed_on": days_on(1)}),
+            json!({"assessed_on": days_on(2)}),
             "in the future",
         ),
         (
