@@ -4,6 +4,9 @@
 pub mod account;
 pub mod assets;
 pub mod audit;
+pub mod case_forms;
+pub mod caseload;
+pub mod casework;
 pub mod crisis;
 pub mod home;
 pub mod legal;
@@ -60,7 +63,23 @@ pub fn router() -> Router<AppState> {
         .route("/episodes/{id}/identification", post(crisis::screen))
         .route("/episodes/{id}/placement", post(crisis::place))
         .route("/episodes/{id}/record", post(crisis::record))
-        .route("/survivors", get(sections::not_ready))
+        .route("/survivors", get(caseload::caseload))
+        .route("/survivors/schedule", post(caseload::set_schedule))
+        .route("/survivors/{id}", get(casework::show))
+        .route("/survivors/{id}/reassign", post(caseload::reassign))
+        .route("/survivors/{id}/plan", post(casework::save_plan))
+        .route("/survivors/{id}/services", post(casework::record_service))
+        .route("/survivors/{id}/follow-ups", post(casework::add_follow_up))
+        .route(
+            "/survivors/{id}/follow-ups/{follow_up}/complete",
+            post(casework::complete_follow_up),
+        )
+        .route("/survivors/{id}/risk", post(casework::assess_risk))
+        .route("/survivors/{id}/incidents", post(casework::report_incident))
+        .route("/survivors/{id}/notes", post(casework::add_note))
+        .route("/survivors/{id}/close", post(casework::close_case))
+        .route("/survivors/{id}/reopen", post(casework::reopen_case))
+        .route("/services/{id}", get(casework::service))
         .route("/referrals", get(referrals::referrals))
         .route("/referrals/match", get(referrals::match_page))
         .route(
