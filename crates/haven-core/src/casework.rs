@@ -667,6 +667,55 @@ pub fn sanitise_note(html: &str) -> Result<String, ValidationError> {
     Ok(clean)
 }
 
+/// Whether a note was written as HTML (from the editor, or pasted) rather than as plain text:
+/// it holds an HTML element's tag. Plain text such as "do not tell <the family>" stays text.
+pub fn looks_like_html(text: &str) -> bool {
+    const TAGS: [&str; 32] = [
+        "p",
+        "br",
+        "b",
+        "i",
+        "u",
+        "em",
+        "strong",
+        "ul",
+        "ol",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "div",
+        "span",
+        "blockquote",
+        "script",
+        "style",
+        "img",
+        "a",
+        "iframe",
+        "svg",
+        "object",
+        "embed",
+        "form",
+        "input",
+        "link",
+        "meta",
+        "table",
+    ];
+    let lower = text.to_ascii_lowercase();
+    lower.match_indices('<').any(|(at, _)| {
+        let rest = lower[at + 1..].trim_start_matches('/');
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let after = rest[name.len()..].chars().next();
+        TAGS.contains(&name.as_str()) && matches!(after, Some('>' | '/' | ' ' | '\t' | '\n'))
+    })
+}
+
 /// Whether sanitising changed the text a worker typed (so the page can say what was removed).
 pub fn note_was_neutralised(typed: &str, clean: &str) -> bool {
     typed.trim() != clean
@@ -938,6 +987,11 @@ mod tests {
         assert!(note_was_neutralised(typed, &clean));
         assert!(sanitise_note("<script>only code</script>").is_err());
         assert!(!note_was_neutralised("<p>plain</p>", "<p>plain</p>"));
+        assert!(looks_like_html("<p>x</p>"));
+        assert!(looks_like_html("hi <script>alert(1)</script>"));
+        assert!(looks_like_html("<IMG src=x onerror=y>"));
+        assert!(!looks_like_html("do not tell <the family>"));
+        assert!(!looks_like_html("score < 5 and > 2"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::crypto::{DataKey, Keyring};
 use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError};
 use chrono::{DateTime, Utc};
-use haven_core::casework::{note_was_neutralised, sanitise_note, PlanArea};
+use haven_core::casework::{looks_like_html, note_was_neutralised, sanitise_note, PlanArea};
 use haven_core::policy::Action;
 use haven_core::{FieldClass, RequestContext, SurvivorId};
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use uuid::Uuid;
 pub struct NoteInput {
     pub area: Option<PlanArea>,
     pub confidential: bool,
-    /// As typed: HTML from the editor, or plain text.
+    /// As typed: HTML from the editor, or plain text (kept as paragraphs, escaped).
     pub body: String,
 }
 
@@ -56,7 +56,7 @@ pub async fn add(
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
     case.require(user, Action::Write(class_of(input.area)))?;
-    let typed = if input.body.contains('<') {
+    let typed = if looks_like_html(&input.body) {
         input.body.clone()
     } else {
         plain_to_html(&input.body)

@@ -17,6 +17,7 @@ pub mod crisis;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod demo_casework;
 pub mod demo_crisis;
 pub mod demo_legal;
 pub mod demo_partners;

@@ -992,6 +992,18 @@ pub async fn erase(
     tx.commit().await
 }
 
+/// Her record's ID by its reference, for seeding and tools (no policy: returns no data).
+pub(crate) async fn id_by_reference(
+    db: &Db,
+    reference: &Reference,
+) -> Result<Option<SurvivorId>, StoreError> {
+    let id: Option<Uuid> = on_pool!(db, pool => sqlx::query_scalar("SELECT id FROM survivors WHERE reference = $1")
+        .bind(reference.as_str())
+        .fetch_optional(pool)
+        .await?);
+    Ok(id.map(SurvivorId::from_uuid))
+}
+
 /// How many survivors are registered (erased ones included): an aggregate, no names.
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
     Ok(

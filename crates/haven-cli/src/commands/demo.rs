@@ -81,6 +81,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     haven_store::demo_crisis::seed_crisis_care(&db, &keyring)
         .await
         .context("cannot add the demo crisis care")?;
+    haven_store::demo_casework::seed_casework(&db, &keyring)
+        .await
+        .context("cannot add the demo case management")?;
     let locker = haven_store::evidence::Locker::open(
         data_dir.join("evidence"),
         haven_store::evidence::Locker::DEFAULT_MAX_BYTES,

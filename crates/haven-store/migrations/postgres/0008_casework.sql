@@ -6,7 +6,7 @@
 -- One row per version of her plan; a review or an edit adds a version, none is changed.
 CREATE TABLE case_plans (
     survivor_id  UUID NOT NULL REFERENCES survivors (id),
-    version      INTEGER NOT NULL CHECK (version >= 1),
+    version      BIGINT NOT NULL CHECK (version >= 1),
     started_on   DATE NOT NULL,
     is_review    BOOLEAN NOT NULL DEFAULT FALSE,
     created_by   UUID NOT NULL REFERENCES users (id),
@@ -19,7 +19,7 @@ CREATE TABLE case_plans (
 -- this area and no other.
 CREATE TABLE case_plan_areas (
     survivor_id       UUID NOT NULL,
-    version           INTEGER NOT NULL,
+    version           BIGINT NOT NULL,
     area              TEXT NOT NULL CHECK (area IN ('treatment', 'medical', 'psychosocial', 'placement', 'economic', 'legal_support', 'transition')),
     status            TEXT NOT NULL CHECK (status IN ('not_started', 'in_progress', 'met', 'not_needed')),
     responsible_user  UUID REFERENCES users (id),

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod casework;
 mod crisis;
 mod demo_crisis;
 mod identity;

@@ -52,6 +52,9 @@ impl TestApp {
         haven_store::demo::seed_survivors(&db.db, &keyring)
             .await
             .unwrap();
+        haven_store::demo_casework::seed_casework(&db.db, &keyring)
+            .await
+            .unwrap();
         let evidence_dir = tempfile::tempdir().unwrap();
         let locker =
             haven_store::evidence::Locker::open(evidence_dir.path(), TEST_UPLOAD_LIMIT).unwrap();
