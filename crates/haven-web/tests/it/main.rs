@@ -8,6 +8,8 @@ mod audit;
 mod browser;
 mod browser_crisis;
 mod browser_referrals;
+mod casework_browser;
+mod casework_pages;
 mod crisis;
 mod identity;
 mod legal;
