@@ -8,8 +8,8 @@ use crate::i18n::Translator;
 use crate::state::AppState;
 use chrono::NaiveDate;
 use haven_core::casework::{
-    AreaPlan, AreaStatus, ClosureCriteria, Goal, GoalStatus, IncidentKind, PlanArea,
-    Responsible, RiskFactors, RiskLevel, ServiceKind,
+    AreaPlan, AreaStatus, ClosureCriteria, Goal, GoalStatus, IncidentKind, PlanArea, Responsible,
+    RiskFactors, RiskLevel, ServiceKind,
 };
 use haven_core::{Role, UserId, ValidationError};
 use haven_store::care_plans::{PlanInput, PlanView};
@@ -22,7 +22,12 @@ use haven_store::StoreError;
 use std::collections::BTreeMap;
 
 /// The risk factors, as the form names them.
-pub const FACTORS: [&str; 4] = ["family_pressure", "suspect_contact", "debt", "school_dropout"];
+pub const FACTORS: [&str; 4] = [
+    "family_pressure",
+    "suspect_contact",
+    "debt",
+    "school_dropout",
+];
 /// The closure criteria, as the form names them.
 pub const CRITERIA: [&str; 3] = ["safe_living", "income_or_school", "final_review"];
 /// The value of the responsible select that keeps a partner named through the API.
@@ -116,9 +121,7 @@ pub fn parse_date(t: &Translator, label: &str, value: &str) -> Result<NaiveDate,
     let value = value.trim();
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
-        .map_err(|_| {
-            Failed::Told(t.with("cw-bad-date", "field", &t.get(label)))
-        })
+        .map_err(|_| Failed::Told(t.with("cw-bad-date", "field", &t.get(label))))
 }
 
 /// Options of a select or a group of boxes, labelled from `prefix-value`.
@@ -310,8 +313,11 @@ pub fn keep_unchanged_areas(typed: TypedPlan, latest: Option<&PlanView>) -> Plan
         mut input,
         keep_partner,
     } = typed;
-    let before = |area: PlanArea| latest.and_then(|p| p.current.areas.iter().find(|a| a.area == area));
-    input.areas.retain(|a| !is_empty(a) || before(a.area).is_some());
+    let before =
+        |area: PlanArea| latest.and_then(|p| p.current.areas.iter().find(|a| a.area == area));
+    input
+        .areas
+        .retain(|a| !is_empty(a) || before(a.area).is_some());
     for area in &mut input.areas {
         if keep_partner.contains(&area.area) {
             if let Some(prev) = before(area.area) {
@@ -324,7 +330,10 @@ pub fn keep_unchanged_areas(typed: TypedPlan, latest: Option<&PlanView>) -> Plan
     input
 }
 
-pub fn service_input(t: &Translator, form: &BTreeMap<String, String>) -> Result<ServiceInput, Failed> {
+pub fn service_input(
+    t: &Translator,
+    form: &BTreeMap<String, String>,
+) -> Result<ServiceInput, Failed> {
     let kind = ServiceKind::parse(field(form, "kind"))?;
     let delivered_on = parse_date(t, "cw-service-date", field(form, "delivered_on"))?;
     let provider_user = match field(form, "provider_user").trim() {
@@ -469,7 +478,10 @@ mod tests {
     #[test]
     fn unmet_closure_criteria_are_named() {
         let t = Translator::new(Locale::En);
-        match closure_input(&t, &form(&[("safe_living", "yes"), ("closed_on", "2026-11-01")])) {
+        match closure_input(
+            &t,
+            &form(&[("safe_living", "yes"), ("closed_on", "2026-11-01")]),
+        ) {
             Err(Failed::Told(text)) => {
                 assert!(text.contains(&t.get("cw-criterion-final_review")), "{text}");
                 assert!(!text.contains(&t.get("cw-criterion-safe_living")), "{text}");

@@ -83,7 +83,12 @@ pub struct CaseloadQuery {
     saved: Option<String>,
 }
 
-fn rows(t: &Translator, list: Vec<CaseloadRow>, move_to: &[(String, String)], worker: &str) -> Vec<Row> {
+fn rows(
+    t: &Translator,
+    list: Vec<CaseloadRow>,
+    move_to: &[(String, String)],
+    worker: &str,
+) -> Vec<Row> {
     list.into_iter()
         .map(|r| Row {
             id: r.survivor.to_string(),
@@ -224,7 +229,10 @@ async fn caseload_page(
     };
     if let Some((loads, (overdue, total), schedule, chosen, staff)) = team {
         let t = &page.shell.t;
-        let chosen_id = chosen.as_ref().map(|(w, _)| w.to_string()).unwrap_or_default();
+        let chosen_id = chosen
+            .as_ref()
+            .map(|(w, _)| w.to_string())
+            .unwrap_or_default();
         page.workers = loads
             .into_iter()
             .map(|w| WorkerRow {
@@ -307,9 +315,7 @@ async fn after_form(
             };
             Redirect::to(&to).into_response()
         }
-        Err(err)
-            if err.status == StatusCode::BAD_REQUEST || err.status == StatusCode::CONFLICT =>
-        {
+        Err(err) if err.status == StatusCode::BAD_REQUEST || err.status == StatusCode::CONFLICT => {
             let t = Translator::new(locale);
             let status = err.status;
             caseload_page(
@@ -351,10 +357,11 @@ pub async fn reassign(
         Err(refused) => return *refused,
     };
     let result = async {
-        let to = field(&form, "to")
-            .trim()
-            .parse::<UserId>()
-            .map_err(|_| ApiError::bad_request(Translator::new(locale_for(&headers, Some(&caller.user))).get("cw-reassign-choose")))?;
+        let to = field(&form, "to").trim().parse::<UserId>().map_err(|_| {
+            ApiError::bad_request(
+                Translator::new(locale_for(&headers, Some(&caller.user))).get("cw-reassign-choose"),
+            )
+        })?;
         follow_ups::reassign(&state.db, &caller.user, &caller.ctx, id, to).await?;
         Ok::<_, ApiError>("reassigned")
     }
@@ -388,7 +395,14 @@ pub async fn set_schedule(
     } else {
         Err(ApiError::not_found("page"))
     };
-    let ((), jar) = match form_target(&state, &headers, &caller, jar, field(&form, "csrf"), allowed) {
+    let ((), jar) = match form_target(
+        &state,
+        &headers,
+        &caller,
+        jar,
+        field(&form, "csrf"),
+        allowed,
+    ) {
         Ok(found) => found,
         Err(refused) => return *refused,
     };

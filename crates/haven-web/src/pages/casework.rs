@@ -194,7 +194,9 @@ fn area_name(t: &Translator, area: PlanArea) -> String {
 /// "What changed" in words, one line per change.
 fn change_text(t: &Translator, change: &PlanChange) -> String {
     match change {
-        PlanChange::AreaAdded { area } => t.with("cw-change-area-added", "area", &area_name(t, *area)),
+        PlanChange::AreaAdded { area } => {
+            t.with("cw-change-area-added", "area", &area_name(t, *area))
+        }
         PlanChange::AreaRemoved { area } => {
             t.with("cw-change-area-removed", "area", &area_name(t, *area))
         }
@@ -345,12 +347,13 @@ fn plan_form(
                     .as_str()
                     .to_owned()
             });
-            let responsible = typed("responsible").map(str::to_owned).unwrap_or_else(|| {
-                match saved.map(|a| a.responsible) {
-                    Some(Responsible::Staff { user }) => user.to_string(),
-                    _ => String::new(),
-                }
-            });
+            let responsible =
+                typed("responsible").map(str::to_owned).unwrap_or_else(|| {
+                    match saved.map(|a| a.responsible) {
+                        Some(Responsible::Staff { user }) => user.to_string(),
+                        _ => String::new(),
+                    }
+                });
             let mut staff_choices = vec![Choice {
                 value: String::new(),
                 label: t.get("cw-nobody"),
@@ -361,7 +364,10 @@ fn plan_form(
                 label: name.clone(),
                 checked: *id == responsible,
             }));
-            if matches!(saved.map(|a| a.responsible), Some(Responsible::Partner { .. })) {
+            if matches!(
+                saved.map(|a| a.responsible),
+                Some(Responsible::Partner { .. })
+            ) {
                 staff_choices.push(Choice {
                     value: case_forms::KEEP_PARTNER.to_owned(),
                     label: t.get("cw-partner-responsible"),
@@ -378,7 +384,9 @@ fn plan_form(
                     let status = typed(&format!("goal{n}_status"))
                         .map(str::to_owned)
                         .unwrap_or_else(|| {
-                            goal.map_or(GoalStatus::Open, |g| g.status).as_str().to_owned()
+                            goal.map_or(GoalStatus::Open, |g| g.status)
+                                .as_str()
+                                .to_owned()
                         });
                     GoalForm {
                         text: kept_or(typed(&format!("goal{n}_text")), || {
@@ -387,7 +395,13 @@ fn plan_form(
                         target: kept_or(typed(&format!("goal{n}_target")), || {
                             goal.map(|g| g.target.to_string()).unwrap_or_default()
                         }),
-                        statuses: choices(t, GoalStatus::ALL, GoalStatus::as_str, "cw-goal", &status),
+                        statuses: choices(
+                            t,
+                            GoalStatus::ALL,
+                            GoalStatus::as_str,
+                            "cw-goal",
+                            &status,
+                        ),
                     }
                 })
                 .collect();
@@ -508,7 +522,10 @@ async fn file_page(
     let page = CaseFilePage {
         id: id.to_string(),
         reference: file.survivor.reference.clone(),
-        name: fields.get(&SurvivorField::Name).cloned().unwrap_or_default(),
+        name: fields
+            .get(&SurvivorField::Name)
+            .cloned()
+            .unwrap_or_default(),
         summary,
         closed: file.is_closed(),
         may_write: case_forms::works_cases(user),
@@ -736,10 +753,7 @@ async fn after_form(
                 || err.status == StatusCode::CONFLICT
                 || err.status == StatusCode::UNPROCESSABLE_ENTITY =>
         {
-            (
-                err.status,
-                t.with("cw-not-saved", "reason", &err.message),
-            )
+            (err.status, t.with("cw-not-saved", "reason", &err.message))
         }
         Err(Failed::Api(err)) => return failure(state, locale, caller, jar, err),
     };
@@ -786,14 +800,22 @@ pub async fn save_plan(
     let result = async {
         let input = case_forms::plan_input(&t, &form)?;
         let keyring = state.keyring()?;
-        let latest = care_plans::plan(&state.db, keyring, &caller.user, &caller.ctx, id, None)
-            .await?;
+        let latest =
+            care_plans::plan(&state.db, keyring, &caller.user, &caller.ctx, id, None).await?;
         let input = case_forms::keep_unchanged_areas(input, latest.as_ref());
         care_plans::save(&state.db, keyring, &caller.user, &caller.ctx, id, &input).await?;
         Ok::<Saved, Failed>(Saved::new("plan", "plan"))
     }
     .await;
-    after_form(req(&state, &headers, &caller), jar, id, "plan", form, result).await
+    after_form(
+        req(&state, &headers, &caller),
+        jar,
+        id,
+        "plan",
+        form,
+        result,
+    )
+    .await
 }
 
 fn req<'a>(state: &'a AppState, headers: &'a HeaderMap, caller: &'a PageUser) -> Req<'a> {
@@ -821,7 +843,15 @@ pub async fn record_service(
         Ok::<Saved, Failed>(Saved::new("service", "services"))
     }
     .await;
-    after_form(req(&state, &headers, &caller), jar, id, "service", form, result).await
+    after_form(
+        req(&state, &headers, &caller),
+        jar,
+        id,
+        "service",
+        form,
+        result,
+    )
+    .await
 }
 
 pub async fn add_follow_up(
@@ -841,7 +871,15 @@ pub async fn add_follow_up(
         Ok::<Saved, Failed>(Saved::new("follow-up", "follow-ups"))
     }
     .await;
-    after_form(req(&state, &headers, &caller), jar, id, "follow", form, result).await
+    after_form(
+        req(&state, &headers, &caller),
+        jar,
+        id,
+        "follow",
+        form,
+        result,
+    )
+    .await
 }
 
 pub async fn complete_follow_up(
@@ -872,7 +910,15 @@ pub async fn complete_follow_up(
         Ok::<Saved, Failed>(Saved::new("follow-up-done", "follow-ups"))
     }
     .await;
-    after_form(req(&state, &headers, &caller), jar, id, "complete", form, result).await
+    after_form(
+        req(&state, &headers, &caller),
+        jar,
+        id,
+        "complete",
+        form,
+        result,
+    )
+    .await
 }
 
 pub async fn assess_risk(
@@ -893,7 +939,15 @@ pub async fn assess_risk(
         Ok::<Saved, Failed>(Saved::new("risk", "risk"))
     }
     .await;
-    after_form(req(&state, &headers, &caller), jar, id, "risk", form, result).await
+    after_form(
+        req(&state, &headers, &caller),
+        jar,
+        id,
+        "risk",
+        form,
+        result,
+    )
+    .await
 }
 
 pub async fn report_incident(
@@ -921,7 +975,15 @@ pub async fn report_incident(
         Ok::<Saved, Failed>(Saved::new("incident", "incidents"))
     }
     .await;
-    after_form(req(&state, &headers, &caller), jar, id, "incident", form, result).await
+    after_form(
+        req(&state, &headers, &caller),
+        jar,
+        id,
+        "incident",
+        form,
+        result,
+    )
+    .await
 }
 
 pub async fn add_note(
@@ -946,7 +1008,15 @@ pub async fn add_note(
         })
     }
     .await;
-    after_form(req(&state, &headers, &caller), jar, id, "note", form, result).await
+    after_form(
+        req(&state, &headers, &caller),
+        jar,
+        id,
+        "note",
+        form,
+        result,
+    )
+    .await
 }
 
 pub async fn close_case(
@@ -962,12 +1032,27 @@ pub async fn close_case(
     let result = async {
         let input = case_forms::closure_input(&t, &form)?;
         let keyring = state.keyring()?;
-        haven_store::case_closures::close(&state.db, keyring, &caller.user, &caller.ctx, id, &input)
-            .await?;
+        haven_store::case_closures::close(
+            &state.db,
+            keyring,
+            &caller.user,
+            &caller.ctx,
+            id,
+            &input,
+        )
+        .await?;
         Ok::<Saved, Failed>(Saved::new("closed", "closure"))
     }
     .await;
-    after_form(req(&state, &headers, &caller), jar, id, "close", form, result).await
+    after_form(
+        req(&state, &headers, &caller),
+        jar,
+        id,
+        "close",
+        form,
+        result,
+    )
+    .await
 }
 
 pub async fn reopen_case(
@@ -993,7 +1078,15 @@ pub async fn reopen_case(
         Ok::<Saved, Failed>(Saved::new("reopened", "closure"))
     }
     .await;
-    after_form(req(&state, &headers, &caller), jar, id, "reopen", form, result).await
+    after_form(
+        req(&state, &headers, &caller),
+        jar,
+        id,
+        "reopen",
+        form,
+        result,
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- one service

@@ -45,7 +45,12 @@ impl Page {
         (status, response.text().await.unwrap())
     }
 
-    async fn post(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
+    async fn post(
+        &self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String, String) {
         let mut form: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
         form.extend_from_slice(fields);
         let response = self
@@ -118,7 +123,10 @@ fn posts(follow_up: &str) -> Vec<(String, Vec<(&'static str, String)>)> {
                 ("account", "A man came to the shelter gate".into()),
             ],
         ),
-        ("notes".into(), vec![("body", "Spoke with her today".into())]),
+        (
+            "notes".into(),
+            vec![("body", "Spoke with her today".into())],
+        ),
         (
             "close".into(),
             vec![
@@ -194,7 +202,11 @@ async fn casework_page_authorization(db: TestDb) {
             assert!(!html.contains("Nguyễn Thị Hoa"), "{user} sees no name");
         }
         let (status, _) = page.get(&app, "/survivors").await;
-        let caseload = if matches!(user, "manager" | "aftercare2") { 200 } else { 404 };
+        let caseload = if matches!(user, "manager" | "aftercare2") {
+            200
+        } else {
+            404
+        };
         assert_eq!(status.as_u16(), caseload, "{user} GET /survivors");
     }
     // The legal team has no caseload; it is told where to look instead.
@@ -203,7 +215,13 @@ async fn casework_page_authorization(db: TestDb) {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Legal cases"), "{html}");
 
-    for user in ["admin", "investigator", "auditor", "partner-hagar", "aftercare2"] {
+    for user in [
+        "admin",
+        "investigator",
+        "auditor",
+        "partner-hagar",
+        "aftercare2",
+    ] {
         let page = page_for(&app, user).await;
         for (route, fields) in posts(&follow_up) {
             let path = format!("{file}/{route}");
@@ -223,7 +241,11 @@ async fn casework_page_authorization(db: TestDb) {
                 ],
             )
             .await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{user} POST /survivors/schedule");
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{user} POST /survivors/schedule"
+        );
     }
     // Nothing the refused users posted reached her file.
     let (_, html) = aftercare.get(&app, &file).await;
@@ -234,7 +256,10 @@ async fn casework_page_authorization(db: TestDb) {
     // The schedule is unchanged.
     let manager = page_for(&app, "manager").await;
     let (_, html) = manager.get(&app, "/survivors").await;
-    assert!(html.contains("name=\"first_month_days\" value=\"7\""), "schedule kept");
+    assert!(
+        html.contains("name=\"first_month_days\" value=\"7\""),
+        "schedule kept"
+    );
 }
 
 /// A goal before the plan starts, a script in a note, closing with criteria unmet: each
@@ -262,8 +287,14 @@ async fn bad_input_comes_back_with_the_reason(db: TestDb) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("Enrol in a tailoring course"), "goal named");
-    assert!(html.contains(&early) && html.contains(&start), "dates named");
-    assert!(html.contains("Wants to train as a tailor"), "what was typed is kept");
+    assert!(
+        html.contains(&early) && html.contains(&start),
+        "dates named"
+    );
+    assert!(
+        html.contains("Wants to train as a tailor"),
+        "what was typed is kept"
+    );
     assert!(html.contains("id=\"no-plan\""), "nothing saved");
 
     // A script in a note is removed, and she is told.
@@ -286,7 +317,11 @@ async fn bad_input_comes_back_with_the_reason(db: TestDb) {
         .post(
             &app,
             &format!("{file}/close"),
-            &[("safe_living", "yes"), ("closed_on", &today()), ("note", "Doing well")],
+            &[
+                ("safe_living", "yes"),
+                ("closed_on", &today()),
+                ("note", "Doing well"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -325,7 +360,11 @@ async fn bad_input_comes_back_with_the_reason(db: TestDb) {
         .post(
             &app,
             &format!("{file}/incidents"),
-            &[("kind", "threat"), ("occurred_on", &today()), ("account", " ")],
+            &[
+                ("kind", "threat"),
+                ("occurred_on", &today()),
+                ("account", " "),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -344,7 +383,10 @@ async fn bad_input_comes_back_with_the_reason(db: TestDb) {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(html.contains("name=\"first_month_days\" value=\"40\""), "kept");
+    assert!(
+        html.contains("name=\"first_month_days\" value=\"40\""),
+        "kept"
+    );
 }
 
 /// A form posted without its token is refused and saves nothing.
@@ -398,7 +440,10 @@ async fn a_caseworker_keeps_her_file_and_the_manager_moves_her(db: TestDb) {
     let aftercare = page_for(&app, "aftercare").await;
     let (_, html) = aftercare.get(&app, "/survivors").await;
     assert!(html.contains("PP-2026-001"));
-    assert!(html.contains("class=\"overdue\""), "the overdue contact is marked");
+    assert!(
+        html.contains("class=\"overdue\""),
+        "the overdue contact is marked"
+    );
 
     let start = days_from_today(-1);
     let target = days_from_today(60);
@@ -454,7 +499,10 @@ async fn a_caseworker_keeps_her_file_and_the_manager_moves_her(db: TestDb) {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = aftercare.get(&app, &file).await;
     assert!(html.contains("I want my own shop"));
-    assert!(html.contains("Enrol in a tailoring course&#34; changed from Open to Met"), "what changed");
+    assert!(
+        html.contains("Enrol in a tailoring course&#34; changed from Open to Met"),
+        "what changed"
+    );
     let (_, html) = aftercare.get(&app, &format!("{file}?version=1")).await;
     assert!(html.contains("Version 1 of 2"));
 
@@ -483,7 +531,10 @@ async fn a_caseworker_keeps_her_file_and_the_manager_moves_her(db: TestDb) {
     let manager = page_for(&app, "manager").await;
     let (status, detail) = manager.get(&app, &format!("/services/{service}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(!detail.contains("Negative"), "only her caseworker reads the result");
+    assert!(
+        !detail.contains("Negative"),
+        "only her caseworker reads the result"
+    );
 
     let follow_up = first_follow_up(&html);
     let (status, location, _) = aftercare
