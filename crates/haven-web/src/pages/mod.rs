@@ -4,6 +4,7 @@
 pub mod account;
 pub mod assets;
 pub mod audit;
+pub mod case_actions;
 pub mod case_forms;
 pub mod caseload;
 pub mod casework;
@@ -67,19 +68,28 @@ pub fn router() -> Router<AppState> {
         .route("/survivors/schedule", post(caseload::set_schedule))
         .route("/survivors/{id}", get(casework::show))
         .route("/survivors/{id}/reassign", post(caseload::reassign))
-        .route("/survivors/{id}/plan", post(casework::save_plan))
-        .route("/survivors/{id}/services", post(casework::record_service))
-        .route("/survivors/{id}/follow-ups", post(casework::add_follow_up))
+        .route("/survivors/{id}/plan", post(case_actions::save_plan))
+        .route(
+            "/survivors/{id}/services",
+            post(case_actions::record_service),
+        )
+        .route(
+            "/survivors/{id}/follow-ups",
+            post(case_actions::add_follow_up),
+        )
         .route(
             "/survivors/{id}/follow-ups/{follow_up}/complete",
-            post(casework::complete_follow_up),
+            post(case_actions::complete_follow_up),
         )
-        .route("/survivors/{id}/risk", post(casework::assess_risk))
-        .route("/survivors/{id}/incidents", post(casework::report_incident))
-        .route("/survivors/{id}/notes", post(casework::add_note))
-        .route("/survivors/{id}/close", post(casework::close_case))
-        .route("/survivors/{id}/reopen", post(casework::reopen_case))
-        .route("/services/{id}", get(casework::service))
+        .route("/survivors/{id}/risk", post(case_actions::assess_risk))
+        .route(
+            "/survivors/{id}/incidents",
+            post(case_actions::report_incident),
+        )
+        .route("/survivors/{id}/notes", post(case_actions::add_note))
+        .route("/survivors/{id}/close", post(case_actions::close_case))
+        .route("/survivors/{id}/reopen", post(case_actions::reopen_case))
+        .route("/services/{id}", get(case_actions::service))
         .route("/referrals", get(referrals::referrals))
         .route("/referrals/match", get(referrals::match_page))
         .route(
