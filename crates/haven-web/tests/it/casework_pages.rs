@@ -214,6 +214,10 @@ async fn casework_page_authorization(db: TestDb) {
     let (status, html) = legal.get(&app, "/survivors").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Legal cases"), "{html}");
+    // Her legal team reads what the policy gives it, and is offered no casework forms.
+    let (status, html) = legal.get(&app, &file).await;
+    assert_eq!(status, StatusCode::OK, "legal GET {file}");
+    assert!(!html.contains("id=\"plan-form\"") && !html.contains("id=\"note-form\""));
 
     for user in [
         "admin",
