@@ -174,6 +174,7 @@ cw-saved-plan = Her plan was saved.
 cw-saved-service = The service was recorded.
 cw-saved-follow-up = The follow-up was scheduled.
 cw-saved-follow-up-done = The follow-up was marked as done.
+cw-saved-follow-up-next = The follow-up was marked as done. Her next contact is due on { $date }.
 cw-saved-risk = The risk assessment was saved.
 cw-saved-incident = The incident was reported and the team lead alerted.
 cw-saved-note = The note was added.

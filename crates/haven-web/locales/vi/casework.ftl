@@ -174,6 +174,7 @@ cw-saved-plan = Đã lưu kế hoạch của em.
 cw-saved-service = Đã ghi nhận dịch vụ.
 cw-saved-follow-up = Đã lên lịch theo dõi.
 cw-saved-follow-up-done = Đã đánh dấu lần theo dõi là đã làm.
+cw-saved-follow-up-next = Đã đánh dấu lần theo dõi là đã làm. Lần liên lạc tiếp theo đến hạn ngày { $date }.
 cw-saved-risk = Đã lưu đánh giá nguy cơ.
 cw-saved-incident = Đã báo cáo sự cố và báo cho trưởng nhóm.
 cw-saved-note = Đã thêm ghi chú.

@@ -41,11 +41,12 @@ async fn after_form(
     let t = Translator::new(locale);
     let (status, text) = match result {
         Ok(saved) => {
+            let next = saved.next.map(|d| format!("&next={d}")).unwrap_or_default();
             return Redirect::to(&format!(
-                "/survivors/{id}?saved={}#{}",
+                "/survivors/{id}?saved={}{next}#{}",
                 saved.key, saved.anchor
             ))
-            .into_response()
+            .into_response();
         }
         Err(Failed::Told(text)) => (StatusCode::BAD_REQUEST, text),
         Err(Failed::Api(err))
@@ -197,7 +198,7 @@ pub async fn complete_follow_up(
             .map_err(|_| Failed::Api(ApiError::not_found("follow-up")))?;
         let done = parse_date(&t, "cw-follow-done-on", field(&form, "done_on"))?;
         let keyring = state.keyring()?;
-        haven_store::follow_ups::complete(
+        let next = haven_store::follow_ups::complete(
             &state.db,
             keyring,
             &caller.user,
@@ -207,7 +208,9 @@ pub async fn complete_follow_up(
             field(&form, "note"),
         )
         .await?;
-        Ok::<Saved, Failed>(Saved::new("follow-up-done", "follow-ups"))
+        let mut saved = Saved::new("follow-up-done", "follow-ups");
+        saved.next = next;
+        Ok::<Saved, Failed>(saved)
     }
     .await;
     after_form(

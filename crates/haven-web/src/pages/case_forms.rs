@@ -62,11 +62,17 @@ impl From<ValidationError> for Failed {
 pub struct Saved {
     pub key: &'static str,
     pub anchor: &'static str,
+    /// The next contact a completed follow-up scheduled, to say when it is.
+    pub next: Option<NaiveDate>,
 }
 
 impl Saved {
     pub fn new(key: &'static str, anchor: &'static str) -> Saved {
-        Saved { key, anchor }
+        Saved {
+            key,
+            anchor,
+            next: None,
+        }
     }
 }
 
@@ -173,8 +179,16 @@ pub async fn team_staff(state: &AppState, user: &User) -> Result<Vec<(String, St
     Ok(out)
 }
 
-/// The confirmation a `?saved=` names; anything else shows none.
-pub fn saved_notice(t: &Translator, saved: Option<&str>) -> Option<Notice> {
+/// The confirmation a `?saved=` names (with the next contact's date when `next` is one);
+/// anything else shows none.
+pub fn saved_notice(t: &Translator, saved: Option<&str>, next: Option<&str>) -> Option<Notice> {
+    let next = next.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    if let (Some("follow-up-done"), Some(next)) = (saved, next) {
+        return Some(Notice {
+            error: false,
+            text: t.with("cw-saved-follow-up-next", "date", &next.to_string()),
+        });
+    }
     let key = match saved? {
         "plan" => "cw-saved-plan",
         "service" => "cw-saved-service",

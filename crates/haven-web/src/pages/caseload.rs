@@ -200,7 +200,7 @@ async fn caseload_page(
     let (jar, csrf) = csrf_token(jar, state);
     let shell = Shell::new(locale, Some(user), csrf, "/survivors");
     let t = &shell.t;
-    let notice = notice.or_else(|| saved_notice(t, query.saved.as_deref()));
+    let notice = notice.or_else(|| saved_notice(t, query.saved.as_deref(), None));
     let own = own.map(|list| rows(t, list, &[], ""));
     let mut page = CaseloadPage {
         notice,

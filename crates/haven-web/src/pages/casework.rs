@@ -183,6 +183,9 @@ pub struct FileQuery {
     pub(crate) saved: Option<String>,
     #[serde(default)]
     pub(crate) version: Option<String>,
+    /// The next contact a completed follow-up scheduled.
+    #[serde(default)]
+    pub(crate) next: Option<String>,
 }
 
 pub(crate) fn area_name(t: &Translator, area: PlanArea) -> String {
@@ -466,7 +469,8 @@ pub(crate) async fn file_page(
     let shell = Shell::new(locale, Some(user), csrf, &path);
     let t = &shell.t;
     let today = haven_store::clock::now().date_naive();
-    let notice = notice.or_else(|| case_forms::saved_notice(t, query.saved.as_deref()));
+    let notice = notice
+        .or_else(|| case_forms::saved_notice(t, query.saved.as_deref(), query.next.as_deref()));
     let fields = &file.survivor.fields;
     let summary = SUMMARY
         .iter()

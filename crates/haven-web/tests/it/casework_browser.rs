@@ -36,6 +36,20 @@ async fn set_date(
     Ok(())
 }
 
+/// Waits until the form came back with the confirmation `saved` (the page before it may
+/// still show an older confirmation).
+async fn wait_saved(browser: &Client, saved: &str) -> Result<(), fantoccini::error::CmdError> {
+    let wanted = format!("saved={saved}");
+    for _ in 0..100 {
+        if browser.current_url().await?.as_str().contains(&wanted) {
+            wait_for(browser, "#notice.saved").await?;
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the form did not come back with {wanted}");
+}
+
 async fn type_into(
     browser: &Client,
     id: &str,
@@ -149,7 +163,7 @@ async fn a_caseworker_plans_her_care_and_the_manager_moves_her() {
             .await?
             .click()
             .await?;
-        wait_for(&browser, "#notice.saved").await?;
+        wait_saved(&browser, "service").await?;
         let services = browser
             .find(Locator::Id("service-list"))
             .await?
@@ -169,7 +183,7 @@ async fn a_caseworker_plans_her_care_and_the_manager_moves_her() {
             .await?
             .click()
             .await?;
-        wait_for(&browser, "#notice.saved").await?;
+        wait_saved(&browser, "follow-up").await?;
         let follow_ups = browser
             .find(Locator::Id("follow-ups"))
             .await?
@@ -203,7 +217,7 @@ async fn a_caseworker_plans_her_care_and_the_manager_moves_her() {
             .await?
             .click()
             .await?;
-        wait_for(&browser, "#notice.saved").await?;
+        wait_saved(&browser, "reassigned").await?;
         sign_out(&browser).await?;
 
         // Her new caseworker's caseload lists her.

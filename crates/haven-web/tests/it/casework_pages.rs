@@ -533,8 +533,9 @@ async fn a_caseworker_keeps_her_file_and_the_manager_moves_her(db: TestDb) {
     let (_, detail) = aftercare.get(&app, &format!("/services/{service}")).await;
     assert!(detail.contains("id=\"medical-result\">Negative<"));
     let manager = page_for(&app, "manager").await;
+    // Medical information is for her caseworkers only: the manager is shown nothing of it.
     let (status, detail) = manager.get(&app, &format!("/services/{service}")).await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
         !detail.contains("Negative"),
         "only her caseworker reads the result"
@@ -549,6 +550,16 @@ async fn a_caseworker_keeps_her_file_and_the_manager_moves_her(db: TestDb) {
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert!(
+        location.contains("saved=follow-up-done&next="),
+        "{location}"
+    );
+    let (_, html) = aftercare.get(&app, &location).await;
+    assert!(
+        html.contains("Her next contact is due on"),
+        "the next contact is named"
+    );
+    assert!(html.contains("Called her, she is well"));
 
     // The manager sees the team and moves her to aftercare2.
     let (_, html) = manager.get(&app, "/survivors").await;
