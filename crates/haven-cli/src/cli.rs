@@ -257,11 +257,15 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub samples: u32,
 
-    /// Skip the crisis-care figures, which first fill a database with 100,000 survivors and
-    /// 2,000,000 care-log entries.
+    /// Skip the crisis-care and case-management figures, which first fill databases with
+    /// 100,000 survivors each (2,000,000 care-log entries; 1,000,000 services).
     #[arg(long)]
     pub skip_crisis: bool,
     /// Only the legal figures (evidence upload, court bundle, hearings calendar).
     #[arg(long)]
     pub legal_only: bool,
+    /// Only the case-management figures (caseload, team overdue list, a survivor's whole
+    /// file), on 100,000 survivors, 1,000,000 services and 500,000 follow-ups.
+    #[arg(long)]
+    pub casework_only: bool,
 }

@@ -37,7 +37,7 @@ pub struct ServiceView {
     pub delivered_on: NaiveDate,
     pub provider: String,
     pub recorded_at: DateTime<Utc>,
-    /// `None` when the user may not read the area's class.
+    /// What came of it (services the user may not read are not listed at all).
     pub outcome: Option<String>,
     /// Only ever filled by [`service`], for her assigned caseworker.
     pub medical_result: Option<String>,
@@ -196,8 +196,8 @@ async fn provider_names(
     Ok(names)
 }
 
-/// Her services inside an opened case, without medical results (the caller audits). A
-/// partner sees only services in the areas referred to it.
+/// Her services inside an opened case, without medical results (the caller audits): those in
+/// areas whose class the user may read; a partner only those in the areas referred to it.
 pub(crate) async fn list_in(
     db: &Db,
     key: &DataKey,
@@ -226,14 +226,12 @@ pub(crate) async fn list_in(
         } else {
             case.allows(user, Action::Read(area.class()))
         };
-        if case.as_partner() && !visible {
+        // A service in an area the user may not read is left out, not shown blank: that she
+        // had a test at a clinic is itself information about her.
+        if !visible {
             continue;
         }
-        let outcome = if visible {
-            Some(open_text(key, row.id, "service.outcome", row.outcome)?)
-        } else {
-            None
-        };
+        let outcome = Some(open_text(key, row.id, "service.outcome", row.outcome)?);
         out.push(ServiceView {
             id: row.id,
             kind,

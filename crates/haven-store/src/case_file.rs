@@ -21,7 +21,7 @@ pub struct CaseFile {
     pub survivor: SurvivorView,
     pub plan: Option<PlanView>,
     pub services: Vec<ServiceView>,
-    /// Empty for partners: follow-up is her caseworker's work.
+    /// Empty for legal staff and partners: follow-up is her caseworkers' work.
     pub follow_ups: Vec<FollowUpView>,
     pub risks: Vec<RiskView>,
     pub incidents: Vec<IncidentView>,
@@ -50,11 +50,7 @@ pub async fn open(
     let key = case.key(db, keyring).await?;
     let plan = care_plans::plan_in(db, &key, &case, user, None).await?;
     let services = care_services::list_in(db, &key, &case, user).await?;
-    let follow_ups = if case.as_partner() {
-        Vec::new()
-    } else {
-        follow_ups::list_in(db, Some(&key), &case, user).await?
-    };
+    let follow_ups = follow_ups::list_in(db, Some(&key), &case, user).await?;
     let risks = case_risk::risks_in(db, &key, &case, user).await?;
     let incidents = case_risk::incidents_in(db, &key, &case, user).await?;
     let notes = case_notes::notes_in(db, &key, &case, user).await?;

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use haven_core::casework::{
     caseload_order, CaseloadKey, FollowUpKind, RiskLevel, Schedule, MAX_TEXT,
 };
-use haven_core::policy::{decide, Action, RecordFacts};
+use haven_core::policy::{decide, Action, Grant, RecordFacts};
 use haven_core::{
     FieldClass, OrgId, RequestContext, Role, SurvivorField, SurvivorId, UserId, ValidationError,
 };
@@ -228,6 +228,16 @@ pub(crate) async fn tighten_in(
     Ok(())
 }
 
+/// Whether the user's access is the kind that follows her up: her caseworkers, the crisis
+/// team, a manager's oversight or break-glass. Legal staff and partners come to her record
+/// for other reasons and see none of her follow-ups.
+fn keeps_follow_ups(case: &Case) -> bool {
+    matches!(
+        case.grant,
+        Grant::Assigned | Grant::CrisisTeam | Grant::ManagerOversight | Grant::BreakGlass
+    )
+}
+
 /// Her follow-ups, inside an opened case (the caller audits).
 pub(crate) async fn list_in(
     db: &Db,
@@ -235,6 +245,9 @@ pub(crate) async fn list_in(
     case: &Case,
     user: &User,
 ) -> Result<Vec<FollowUpView>, StoreError> {
+    if !keeps_follow_ups(case) {
+        return Ok(Vec::new());
+    }
     let rows: Vec<FollowUpRow> = on_pool!(db, pool => sqlx::query_as(
         "SELECT id, kind, due_on, done_on, done_by, note, cancelled_at FROM follow_ups
          WHERE survivor_id = $1 ORDER BY due_on, created_at",
@@ -279,7 +292,7 @@ pub async fn list(
     id: SurvivorId,
 ) -> Result<Vec<FollowUpView>, StoreError> {
     let case = Case::open(db, user, id, now()).await?;
-    if case.as_partner() {
+    if !keeps_follow_ups(&case) {
         return Err(StoreError::Forbidden(
             "her follow-ups are kept by her caseworker".into(),
         ));
@@ -594,25 +607,37 @@ pub async fn team_loads(
     today: NaiveDate,
 ) -> Result<Vec<WorkerLoad>, StoreError> {
     require_manager(user)?;
-    let rows: Vec<(Uuid, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT u.id, u.display_name,
-                (SELECT count(*) FROM survivor_assignments a WHERE a.user_id = u.id) AS survivors,
-                (SELECT count(*) FROM survivor_assignments a JOIN follow_ups f ON f.survivor_id = a.survivor_id
-                  WHERE a.user_id = u.id AND f.done_on IS NULL AND f.cancelled_at IS NULL AND f.due_on < $2) AS overdue
-         FROM users u JOIN user_roles r ON r.user_id = u.id AND r.role = 'aftercare'
+    let org = user.org_id.as_uuid();
+    let workers: Vec<(Uuid, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT u.id, u.display_name FROM users u JOIN user_roles r ON r.user_id = u.id AND r.role = 'aftercare'
          WHERE u.org_id = $1 AND u.disabled_at IS NULL",
     )
-    .bind(user.org_id.as_uuid())
+    .bind(org)
+    .fetch_all(pool)
+    .await?);
+    // Two grouped counts instead of two per worker: the overdue one walks only the open,
+    // overdue follow-ups (a partial index), not every worker's whole history.
+    let sizes: Vec<(Uuid, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT user_id, count(*) FROM survivor_assignments GROUP BY user_id",
+    )
+    .fetch_all(pool)
+    .await?);
+    let overdue: Vec<(Uuid, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT a.user_id, count(*) FROM follow_ups f JOIN survivor_assignments a ON a.survivor_id = f.survivor_id
+         WHERE f.done_on IS NULL AND f.cancelled_at IS NULL AND f.due_on < $1 GROUP BY a.user_id",
+    )
     .bind(today)
     .fetch_all(pool)
     .await?);
-    let mut out: Vec<WorkerLoad> = rows
+    let sizes: std::collections::HashMap<Uuid, i64> = sizes.into_iter().collect();
+    let overdue: std::collections::HashMap<Uuid, i64> = overdue.into_iter().collect();
+    let mut out: Vec<WorkerLoad> = workers
         .into_iter()
-        .map(|(id, name, survivors, overdue)| WorkerLoad {
+        .map(|(id, name)| WorkerLoad {
             user: UserId::from_uuid(id),
             name,
-            survivors,
-            overdue,
+            survivors: sizes.get(&id).copied().unwrap_or(0),
+            overdue: overdue.get(&id).copied().unwrap_or(0),
         })
         .collect();
     out.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.name.cmp(&b.name)));
@@ -642,33 +667,37 @@ pub async fn team_overdue(
 ) -> Result<(Vec<OverdueItem>, i64), StoreError> {
     require_manager(user)?;
     let org = user.org_id.as_uuid();
+    // Every survivor belongs to the one organisation that runs the instance (partners cannot
+    // register survivors), so the count needs no join: it stays inside the partial index.
     let total: i64 = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT count(*) FROM follow_ups f JOIN survivors s ON s.id = f.survivor_id
-         WHERE f.done_on IS NULL AND f.cancelled_at IS NULL AND f.due_on < $1 AND s.owner_org = $2",
+        "SELECT count(*) FROM follow_ups WHERE done_on IS NULL AND cancelled_at IS NULL AND due_on < $1",
     )
     .bind(today)
-    .bind(org)
     .fetch_one(pool)
     .await?);
-    let rows: Vec<(Uuid, Uuid, String, String, NaiveDate)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT f.id, s.id, s.reference, f.kind, f.due_on FROM follow_ups f JOIN survivors s ON s.id = f.survivor_id
-         WHERE f.done_on IS NULL AND f.cancelled_at IS NULL AND f.due_on < $1 AND s.owner_org = $2
-         ORDER BY f.due_on, s.reference LIMIT $3",
+    // One page of overdue follow-ups with who is assigned to each (one row per assignee).
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(Uuid, Uuid, String, String, NaiveDate, Option<String>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT p.fid, p.sid, p.reference, p.kind, p.due_on, u.display_name FROM (
+             SELECT f.id AS fid, s.id AS sid, s.reference, f.kind, f.due_on
+             FROM follow_ups f JOIN survivors s ON s.id = f.survivor_id
+             WHERE f.done_on IS NULL AND f.cancelled_at IS NULL AND f.due_on < $1 AND s.owner_org = $2
+             ORDER BY f.due_on, s.reference LIMIT $3) p
+         LEFT JOIN survivor_assignments a ON a.survivor_id = p.sid
+         LEFT JOIN users u ON u.id = a.user_id
+         ORDER BY p.due_on, p.reference, p.fid, u.display_name",
     )
     .bind(today)
     .bind(org)
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await?);
-    let mut out = Vec::with_capacity(rows.len());
-    for (fid, sid, reference, kind, due_on) in rows {
-        let caseworkers: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
-            "SELECT u.display_name FROM survivor_assignments a JOIN users u ON u.id = a.user_id
-             WHERE a.survivor_id = $1 ORDER BY u.display_name",
-        )
-        .bind(sid)
-        .fetch_all(pool)
-        .await?);
+    let mut out: Vec<OverdueItem> = Vec::with_capacity(rows.len());
+    for (fid, sid, reference, kind, due_on, caseworker) in rows {
+        if let Some(last) = out.last_mut().filter(|item| item.follow_up == fid) {
+            last.caseworkers.extend(caseworker);
+            continue;
+        }
         out.push(OverdueItem {
             follow_up: fid,
             survivor: SurvivorId::from_uuid(sid),
@@ -676,7 +705,7 @@ pub async fn team_overdue(
             kind: FollowUpKind::parse(&kind)?,
             due_on,
             days_overdue: (today - due_on).num_days(),
-            caseworkers,
+            caseworkers: caseworker.into_iter().collect(),
         });
     }
     Ok((out, total))

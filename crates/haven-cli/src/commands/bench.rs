@@ -36,6 +36,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     if args.legal_only {
         return super::bench_legal::run().await;
     }
+    if args.casework_only {
+        return super::bench_casework::run(n).await;
+    }
 
     policy_and_crypto();
 
@@ -107,6 +110,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     super::bench_crisis::run(&args).await?;
     super::bench_legal::run().await?;
     super::bench_referrals::run(n).await?;
+    if !args.skip_crisis {
+        super::bench_casework::run(n).await?;
+    }
     Ok(())
 }
 

@@ -128,7 +128,7 @@ async fn demo_user(db: &Db, name: &str) -> Result<User> {
 
 /// Runs `insert` over `rows` in statements of [`ROWS_PER_INSERT`] and transactions of
 /// [`ROWS_PER_TX`] rows.
-async fn insert_all<T>(
+pub(crate) async fn insert_all<T>(
     pool: &SqlitePool,
     head: &str,
     rows: &[T],

@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench;
+mod bench_casework;
 mod bench_crisis;
 mod bench_legal;
 mod bench_referrals;

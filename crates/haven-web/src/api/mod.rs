@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod casework;
 pub mod crisis;
 pub mod directory;
 pub mod health;
@@ -110,6 +111,30 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/referrals/{id}/services"),
     ("get", "/api/v1/notifications"),
     ("post", "/api/v1/notifications/{id}/read"),
+    ("get", "/api/v1/survivors/{id}/case-file"),
+    ("get", "/api/v1/survivors/{id}/plan"),
+    ("post", "/api/v1/survivors/{id}/plan"),
+    ("get", "/api/v1/survivors/{id}/services"),
+    ("post", "/api/v1/survivors/{id}/services"),
+    ("get", "/api/v1/services/{id}"),
+    ("get", "/api/v1/survivors/{id}/follow-ups"),
+    ("post", "/api/v1/survivors/{id}/follow-ups"),
+    ("post", "/api/v1/follow-ups/{id}/complete"),
+    ("get", "/api/v1/follow-ups/overdue"),
+    ("get", "/api/v1/follow-up-schedule"),
+    ("put", "/api/v1/follow-up-schedule"),
+    ("get", "/api/v1/caseload"),
+    ("get", "/api/v1/caseloads"),
+    ("get", "/api/v1/caseloads/{user_id}"),
+    ("put", "/api/v1/survivors/{id}/caseworker"),
+    ("get", "/api/v1/survivors/{id}/risks"),
+    ("post", "/api/v1/survivors/{id}/risks"),
+    ("get", "/api/v1/survivors/{id}/incidents"),
+    ("post", "/api/v1/survivors/{id}/incidents"),
+    ("post", "/api/v1/survivors/{id}/closure"),
+    ("post", "/api/v1/survivors/{id}/reopen"),
+    ("get", "/api/v1/survivors/{id}/notes"),
+    ("post", "/api/v1/survivors/{id}/notes"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -183,6 +208,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/alerts", get(crisis::alerts))
         .merge(legal_router())
         .merge(referrals::router())
+        .merge(casework::router())
 }
 
 fn legal_router() -> Router<AppState> {

@@ -939,6 +939,10 @@ pub struct NotificationOut {
     pub kind: String,
     pub referral_id: Option<String>,
     pub organisation: String,
+    /// The survivor an alert is about (an incident), by ID and reference only: what happened
+    /// is read in her file by those who may.
+    pub survivor_id: Option<String>,
+    pub survivor_reference: Option<String>,
     pub created_at: DateTime<Utc>,
     pub read: bool,
 }
@@ -967,6 +971,8 @@ pub async fn notifications(
                 kind: n.kind,
                 referral_id: n.referral_id.map(|r| r.to_string()),
                 organisation: n.org_name,
+                survivor_id: n.survivor_id.map(|s| s.to_string()),
+                survivor_reference: n.survivor_reference,
                 created_at: n.created_at,
                 read: n.read_at.is_some(),
             })

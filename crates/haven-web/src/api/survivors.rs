@@ -159,10 +159,11 @@ pub async fn create(
     let keyring = state.keyring()?;
     let id = survivors::create(&state.db, keyring, &caller.user, &ctx, &reference, &fields).await?;
     let view = survivors::read(&state.db, keyring, &caller.user, &ctx, id).await?;
-    Ok((StatusCode::CREATED, Json(out(view))))
+    Ok((StatusCode::CREATED, Json(survivor_out(view))))
 }
 
-fn out(view: survivors::SurvivorView) -> SurvivorOut {
+/// Her record as the API shows it (also the head of her case file).
+pub(crate) fn survivor_out(view: survivors::SurvivorView) -> SurvivorOut {
     SurvivorOut {
         id: view.id.to_string(),
         reference: view.reference,
@@ -195,7 +196,7 @@ pub async fn read(
         id,
     )
     .await?;
-    Ok(Json(out(view)))
+    Ok(Json(survivor_out(view)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -233,14 +234,9 @@ pub async fn update(
         body.version,
     )
     .await?;
-    Ok(Json(out(survivors::read(
-        &state.db,
-        keyring,
-        &caller.user,
-        &ctx,
-        id,
-    )
-    .await?)))
+    Ok(Json(survivor_out(
+        survivors::read(&state.db, keyring, &caller.user, &ctx, id).await?,
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod browser_crisis;
 mod browser_referrals;
+mod casework;
 mod casework_browser;
 mod casework_pages;
 mod crisis;
