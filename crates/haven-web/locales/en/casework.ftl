@@ -43,6 +43,7 @@ cw-plan-edit = Write or update her plan
 cw-plan-started = Plan started on
 cw-plan-is-review = This is a review of her plan
 cw-plan-submit = Save the plan
+cw-plan-not-editable = Parts of her plan are not shown to you, so only her caseworker can update it.
 cw-plan-stale = The form was out of date; reload her file and make your changes again.
 cw-plan-bad-staff = Choose the responsible person from the list.
 cw-plan-area = Area

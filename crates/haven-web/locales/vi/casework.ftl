@@ -43,6 +43,7 @@ cw-plan-edit = Lập hoặc cập nhật kế hoạch của em
 cw-plan-started = Ngày bắt đầu kế hoạch
 cw-plan-is-review = Đây là lần rà soát kế hoạch
 cw-plan-submit = Lưu kế hoạch
+cw-plan-not-editable = Một số phần trong kế hoạch của em không hiển thị cho bạn, nên chỉ nhân viên phụ trách em mới cập nhật được.
 cw-plan-stale = Biểu mẫu đã cũ; hãy tải lại hồ sơ và nhập lại thay đổi của bạn.
 cw-plan-bad-staff = Hãy chọn người phụ trách trong danh sách.
 cw-plan-area = Lĩnh vực

@@ -103,6 +103,9 @@ pub async fn save_plan(
         let keyring = state.keyring()?;
         let latest =
             care_plans::plan(&state.db, keyring, &caller.user, &caller.ctx, id, None).await?;
+        if latest.as_ref().is_some_and(|p| p.current.withheld > 0) {
+            return Err(Failed::Told(t.get("cw-plan-not-editable")));
+        }
         let input = case_forms::keep_unchanged_areas(input, latest.as_ref());
         care_plans::save(&state.db, keyring, &caller.user, &caller.ctx, id, &input).await?;
         Ok::<Saved, Failed>(Saved::new("plan", "plan"))

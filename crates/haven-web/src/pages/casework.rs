@@ -156,6 +156,9 @@ struct CaseFilePage {
     summary: Vec<(String, String)>,
     closed: bool,
     may_write: bool,
+    /// Whether the plan form is offered: a plan with areas hidden from the user would lose
+    /// them on save, so only someone who reads the whole plan may rewrite it.
+    plan_editable: bool,
     today: String,
     plan: Option<PlanShow>,
     plan_form: Vec<AreaForm>,
@@ -531,6 +534,8 @@ pub(crate) async fn file_page(
         summary,
         closed: file.is_closed(),
         may_write: case_forms::works_cases(user),
+        plan_editable: case_forms::works_cases(user)
+            && file.plan.as_ref().is_none_or(|p| p.current.withheld == 0),
         today: date_input(today),
         based_on: file
             .plan

@@ -598,7 +598,45 @@ async fn aftercare_user_id(app: &TestApp, username: &str) -> String {
     .to_string()
 }
 
+/// A plan with areas hidden from the user (the manager does not read medical areas) is not
+/// offered for rewriting, and a rewrite posted anyway is refused: saving it would drop them.
+async fn a_plan_is_rewritten_only_by_who_reads_all_of_it(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let s2 = survivor_id(&app.db.db, "PP-2026-002").await;
+    let file = format!("/survivors/{s2}");
+    let manager = page_for(&app, "manager").await;
+    let (status, html) = manager.get(&app, &file).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"plan-not-editable\""));
+    assert!(!html.contains("id=\"plan-form\""));
+    let version = html
+        .split("name=\"based_on_version\" value=\"")
+        .nth(1)
+        .map(|s| s.split('"').next().unwrap_or("").to_owned())
+        .unwrap_or_else(|| "2".to_owned());
+    let (status, _, html) = manager
+        .post(
+            &app,
+            &format!("{file}/plan"),
+            &[
+                ("started_on", &days_from_today(-100)),
+                ("based_on_version", &version),
+                ("economic_status", "met"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("only her caseworker can update it"));
+    // Her caseworker reads the whole plan and is offered the form.
+    let aftercare2 = page_for(&app, "aftercare2").await;
+    let (_, html) = aftercare2.get(&app, &file).await;
+    assert!(html.contains("id=\"plan-form\""));
+    assert!(html.contains("id=\"area-medical\""));
+    assert!(!html.contains("Version 3"), "nothing was saved");
+}
+
 haven_store::test_both_backends!(
+    a_plan_is_rewritten_only_by_who_reads_all_of_it,
     casework_pages_need_a_session,
     casework_page_authorization,
     bad_input_comes_back_with_the_reason,
