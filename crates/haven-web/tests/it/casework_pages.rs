@@ -633,6 +633,12 @@ async fn a_plan_is_rewritten_only_by_who_reads_all_of_it(db: TestDb) {
     assert!(html.contains("id=\"plan-form\""));
     assert!(html.contains("id=\"area-medical\""));
     assert!(!html.contains("Version 3"), "nothing was saved");
+    // Notes: formatting kept as written, the confidential one marked and for her caseworker only.
+    assert!(html.contains("<strong>ready for grade 5</strong>"));
+    assert!(html.contains("her uncle was paid by the recruiter"));
+    assert!(html.contains("class=\"tag warn\">Confidential<"));
+    let (_, html) = manager.get(&app, &file).await;
+    assert!(!html.contains("her uncle was paid by the recruiter"));
 }
 
 haven_store::test_both_backends!(
