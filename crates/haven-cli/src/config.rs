@@ -48,6 +48,8 @@ max_connections = 10
 body_limit_bytes = 1048576
 # Requests taking longer are answered 408 and abandoned.
 request_timeout_seconds = 30
+# An evidence upload that sends nothing for this long is abandoned and nothing of it is kept.
+upload_idle_timeout_seconds = 60
 # Addresses of reverse proxies or load balancers whose X-Forwarded-For header is believed, so
 # sign-in throttling and the session list see each client's own address. Leave empty when
 # clients connect directly.
@@ -90,6 +92,7 @@ pub struct DatabaseSection {
 pub struct HttpSection {
     pub body_limit_bytes: Option<usize>,
     pub request_timeout_seconds: Option<u64>,
+    pub upload_idle_timeout_seconds: Option<u64>,
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
@@ -140,6 +143,11 @@ impl FileConfig {
         if let Some(n) = self.http.request_timeout_seconds {
             if !(1..=3600).contains(&n) {
                 bail!("http.request_timeout_seconds must be between 1 and 3600, not {n}");
+            }
+        }
+        if let Some(n) = self.http.upload_idle_timeout_seconds {
+            if !(1..=3600).contains(&n) {
+                bail!("http.upload_idle_timeout_seconds must be between 1 and 3600, not {n}");
             }
         }
         if let Some(m) = self.utc_offset_minutes {
@@ -220,6 +228,11 @@ pub fn web_config(file: &FileConfig, behind_tls_flag: bool) -> haven_web::WebCon
             .utc_offset_minutes
             .and_then(|m| chrono::FixedOffset::east_opt(m.saturating_mul(60)))
             .unwrap_or(defaults.local_offset),
+        upload_idle_timeout: file
+            .http
+            .upload_idle_timeout_seconds
+            .map(Duration::from_secs)
+            .unwrap_or(defaults.upload_idle_timeout),
     }
 }
 

@@ -76,18 +76,25 @@ impl Stage {
     }
 }
 
-/// Checks that `stage` may be recorded on `on`, given the stages already recorded. A verdict
-/// before a trial, or a stage dated before the one it depends on, is refused with the reason.
-pub fn check_stage(
+/// Why a stage may not be recorded on a date, for a message in any language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageRefusal {
+    /// The case is closed.
+    Closed,
+    /// A stage it depends on was never recorded (a verdict before a trial).
+    Needs { needed: Stage },
+    /// It is dated before the stage it depends on.
+    Before { needed: Stage, date: NaiveDate },
+}
+
+/// Whether `stage` may be recorded on `on`, given the stages already recorded.
+pub fn stage_refusal(
     recorded: &[(Stage, NaiveDate)],
     stage: Stage,
     on: NaiveDate,
-) -> Result<(), ValidationError> {
+) -> Option<StageRefusal> {
     if recorded.iter().any(|(s, _)| *s == Stage::Closed) {
-        return Err(ValidationError::new(
-            "stage",
-            "this case is closed; no further stage can be recorded",
-        ));
+        return Some(StageRefusal::Closed);
     }
     for needed in stage.requires() {
         let earliest = recorded
@@ -96,30 +103,50 @@ pub fn check_stage(
             .map(|(_, d)| *d)
             .min();
         match earliest {
-            None => {
-                return Err(ValidationError::new(
-                    "stage",
-                    format!(
-                        "a {} cannot be recorded before the {} stage",
-                        stage.as_str().replace('_', " "),
-                        needed.as_str().replace('_', " ")
-                    ),
-                ))
-            }
+            None => return Some(StageRefusal::Needs { needed: *needed }),
             Some(date) if date > on => {
-                return Err(ValidationError::new(
-                    "date",
-                    format!(
-                        "the {} is dated {on}, before the {} on {date}",
-                        stage.as_str().replace('_', " "),
-                        needed.as_str().replace('_', " ")
-                    ),
-                ))
+                return Some(StageRefusal::Before {
+                    needed: *needed,
+                    date,
+                })
             }
             Some(_) => {}
         }
     }
-    Ok(())
+    None
+}
+
+/// Checks that `stage` may be recorded on `on`, given the stages already recorded. A verdict
+/// before a trial, or a stage dated before the one it depends on, is refused with the reason.
+pub fn check_stage(
+    recorded: &[(Stage, NaiveDate)],
+    stage: Stage,
+    on: NaiveDate,
+) -> Result<(), ValidationError> {
+    let name = |s: Stage| s.as_str().replace('_', " ");
+    match stage_refusal(recorded, stage, on) {
+        None => Ok(()),
+        Some(StageRefusal::Closed) => Err(ValidationError::new(
+            "stage",
+            "this case is closed; no further stage can be recorded",
+        )),
+        Some(StageRefusal::Needs { needed }) => Err(ValidationError::new(
+            "stage",
+            format!(
+                "a {} cannot be recorded before the {} stage",
+                name(stage),
+                name(needed)
+            ),
+        )),
+        Some(StageRefusal::Before { needed, date }) => Err(ValidationError::new(
+            "date",
+            format!(
+                "the {} is dated {on}, before the {} on {date}",
+                name(stage),
+                name(needed)
+            ),
+        )),
+    }
 }
 
 /// An article of the Law on Suppression of Human Trafficking and Sexual Exploitation (2008).
@@ -129,11 +156,13 @@ pub struct Article {
     pub title: &'static str,
 }
 
-/// The articles most often charged in the organisation's cases.
-pub const ARTICLES: [Article; 8] = [
+/// The articles most often charged in the organisation's cases. Only offences: Article 8
+/// (what "unlawful removal" means) and Article 23 (what child prostitution means) define
+/// terms and are not charged on their own.
+pub const ARTICLES: [Article; 10] = [
     Article {
-        code: "art-8",
-        title: "Unlawful removal, including of a minor",
+        code: "art-9",
+        title: "Unlawful removal, inter alia, of a minor",
     },
     Article {
         code: "art-10",
@@ -141,10 +170,10 @@ pub const ARTICLES: [Article; 8] = [
     },
     Article {
         code: "art-15",
-        title: "Selling, buying or exchanging a person",
+        title: "Selling, buying or exchanging a person with purpose",
     },
     Article {
-        code: "art-23",
+        code: "art-25",
         title: "Procurement of prostitution",
     },
     Article {
@@ -152,8 +181,16 @@ pub const ARTICLES: [Article; 8] = [
         title: "Management of an establishment for prostitution",
     },
     Article {
+        code: "art-32",
+        title: "Provision of premises for prostitution",
+    },
+    Article {
         code: "art-34",
         title: "Purchase of child prostitution",
+    },
+    Article {
+        code: "art-35",
+        title: "Soliciting or advertising child prostitution as an intermediary",
     },
     Article {
         code: "art-42",
@@ -722,6 +759,9 @@ mod tests {
         );
         assert_eq!(article("ART-15").unwrap().code, "art-15");
         assert!(article("art-99").is_err());
+        // Definitions are not charges.
+        assert!(article("art-8").is_err());
+        assert!(article("art-23").is_err());
     }
 
     #[test]

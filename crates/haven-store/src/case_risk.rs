@@ -9,7 +9,9 @@ use crate::follow_ups;
 use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError};
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use haven_core::casework::{assessed_level, IncidentKind, RiskFactors, RiskLevel, MAX_TEXT};
+use haven_core::casework::{
+    assessed_level, latest_today, IncidentKind, RiskFactors, RiskLevel, MAX_TEXT,
+};
 use haven_core::policy::Action;
 use haven_core::{FieldClass, RequestContext, SurvivorId, ValidationError};
 use serde::{Deserialize, Serialize};
@@ -64,7 +66,7 @@ struct SealedIncident {
 }
 
 fn check_day(field: &'static str, day: NaiveDate, today: NaiveDate) -> Result<(), ValidationError> {
-    if day > today {
+    if day > latest_today(today) {
         return Err(ValidationError::new(
             field,
             format!("{day} is in the future"),

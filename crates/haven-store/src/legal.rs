@@ -586,6 +586,29 @@ pub async fn schedule_hearing(
     case_id: Uuid,
     new: &NewHearing,
 ) -> Result<Uuid, StoreError> {
+    schedule_hearing_with_plans(db, user, ctx, case_id, new, &[]).await
+}
+
+/// An accompaniment plan given with a new hearing.
+#[derive(Debug, Clone)]
+pub struct NewPlan {
+    pub survivor: SurvivorId,
+    pub companions: String,
+    pub transport: String,
+    pub separate_waiting_room: bool,
+}
+
+/// Schedules a hearing together with the accompaniment plans for it, in one transaction:
+/// everything is checked first (her link to the case, her choice, the texts), so a refused
+/// plan leaves no hearing behind.
+pub async fn schedule_hearing_with_plans(
+    db: &Db,
+    user: &User,
+    ctx: &RequestContext,
+    case_id: Uuid,
+    new: &NewHearing,
+    plans: &[NewPlan],
+) -> Result<Uuid, StoreError> {
     let case = visible_case(db, user, case_id, CaseAccess::works_case).await?;
     let court = legal::text("court", &new.court, 200)?;
     let room = optional_text("room", &new.room, 100)?;
@@ -596,7 +619,29 @@ pub async fn schedule_hearing(
         )
         .into());
     }
+    let mut checked = Vec::with_capacity(plans.len());
+    for plan in plans {
+        if checked
+            .iter()
+            .any(|c: &(SurvivorId, String, String, bool)| c.0 == plan.survivor)
+        {
+            return Err(haven_core::ValidationError::new(
+                "survivor_id",
+                "give one accompaniment plan per survivor",
+            )
+            .into());
+        }
+        linked(db, case.id, plan.survivor).await?;
+        ensure_not_withdrawn(db, case.id, plan.survivor).await?;
+        checked.push((
+            plan.survivor,
+            legal::text("companions", &plan.companions, 500)?,
+            legal::text("transport", &plan.transport, 500)?,
+            plan.separate_waiting_room,
+        ));
+    }
     let id = new_id();
+    let at = now();
     let mut tx = db.begin().await?;
     exec!(&mut tx, sqlx::query(
         "INSERT INTO legal_hearings (id, case_id, stage, starts_at, ends_at, court, room, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
@@ -607,7 +652,7 @@ pub async fn schedule_hearing(
         .bind(new.ends_at)
         .bind(&court)
         .bind(&room)
-        .bind(now()))?;
+        .bind(at))?;
     audit(
         &mut tx,
         ctx,
@@ -617,6 +662,31 @@ pub async fn schedule_hearing(
         &["stage", "starts_at", "ends_at", "court", "room"],
     )
     .await?;
+    for (survivor, companions, transport, separate) in &checked {
+        exec!(&mut tx, sqlx::query(
+            "INSERT INTO legal_accompaniment (hearing_id, survivor_id, companions, transport, separate_waiting_room, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id)
+            .bind(survivor.as_uuid())
+            .bind(companions)
+            .bind(transport)
+            .bind(*separate)
+            .bind(at))?;
+        audit(
+            &mut tx,
+            ctx,
+            "legal_case.accompaniment.set",
+            "legal_case",
+            case.id,
+            &[
+                "hearing_id",
+                "survivor_id",
+                "companions",
+                "transport",
+                "separate_waiting_room",
+            ],
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(id)
 }
@@ -1387,18 +1457,93 @@ struct CalRow {
     entry: CalendarEntry,
     /// (survivor id, reference, has plan, separated)
     attendees: Vec<(Uuid, String, bool, bool)>,
-    suspects: usize,
+    has_suspect: bool,
     lawyer: bool,
 }
 
-/// Placeholders `$from..` for an IN list.
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A hearing in the window, with whether its case has a suspect and whether the user is one
+/// of its lawyers.
+type HearingRow = (
+    Uuid,
+    Uuid,
+    String,
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    String,
+    String,
+    bool,
+    bool,
+);
+
+/// The hearings of a window, with whether the case has a suspect and whether the user is
+/// one of its lawyers.
+const CALENDAR_SQL: &str =
+    "SELECT h.id, h.case_id, c.reference, h.stage, h.starts_at, h.ends_at, h.court, h.room,
+            EXISTS (SELECT 1 FROM legal_suspects x WHERE x.case_id = h.case_id),
+            EXISTS (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = h.case_id AND l.user_id = $5)
+     FROM legal_hearings h JOIN legal_cases c ON c.id = h.case_id
+     WHERE c.owner_org = $1 AND h.starts_at >= $2 AND h.starts_at < $3
+     ORDER BY h.starts_at, h.id LIMIT $4";
+
+/// The SQLite form of the hearings query: the same rows, as one JSON array (IDs in hex).
+const CALENDAR_JSON_SQL: &str = "SELECT json_group_array(json_array(
+        hex(id), hex(case_id), reference, stage, starts_at, ends_at, court, room, has_suspect, lawyer))
+     FROM (SELECT h.id, h.case_id, c.reference, h.stage, h.starts_at, h.ends_at, h.court, h.room,
+                  EXISTS (SELECT 1 FROM legal_suspects x WHERE x.case_id = h.case_id) AS has_suspect,
+                  EXISTS (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = h.case_id AND l.user_id = $5) AS lawyer
+           FROM legal_hearings h JOIN legal_cases c ON c.id = h.case_id
+           WHERE c.owner_org = $1 AND h.starts_at >= $2 AND h.starts_at < $3
+           ORDER BY h.starts_at, h.id LIMIT $4)";
+
+/// Reads [`CALENDAR_JSON_SQL`]'s value; `None` when any row is not what Haven writes.
+fn calendar_json(json: &str) -> Option<Vec<HearingRow>> {
+    type JsonRow = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+    );
+    let rows: Vec<JsonRow> = serde_json::from_str(json).ok()?;
+    let time = |t: &str| {
+        DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let mut out = rows
+        .into_iter()
+        .map(
+            |(id, case, reference, stage, starts, ends, court, room, suspect, lawyer)| {
+                Some((
+                    Uuid::parse_str(&id).ok()?,
+                    Uuid::parse_str(&case).ok()?,
+                    reference,
+                    stage,
+                    time(&starts)?,
+                    time(&ends)?,
+                    court,
+                    room,
+                    suspect != 0,
+                    lawyer != 0,
+                ))
+            },
+        )
+        .collect::<Option<Vec<HearingRow>>>()?;
+    // Aggregation order is not promised by SQLite.
+    out.sort_by_key(|r| (r.4, r.0));
+    Some(out)
 }
 
+/// The hearings in a window and the survivors expected at each (those whose latest decision
+/// is to take part), with their accompaniment plans: two queries, run side by side, each
+/// bounded by the window through the `starts_at` index, instead of one look-up per related
+/// table over a list of every case ID.
 async fn calendar_rows(
     db: &Db,
     user: &User,
@@ -1406,126 +1551,80 @@ async fn calendar_rows(
     to: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<CalRow>, StoreError> {
-    let rows: Vec<(
-        Uuid,
-        Uuid,
-        String,
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-        String,
-        String,
-    )> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT h.id, h.case_id, c.reference, h.stage, h.starts_at, h.ends_at, h.court, h.room
-         FROM legal_hearings h JOIN legal_cases c ON c.id = h.case_id
-         WHERE c.owner_org = $1 AND h.starts_at >= $2 AND h.starts_at < $3
-         ORDER BY h.starts_at, h.id LIMIT $4")
-        .bind(user.org_id.as_uuid())
-        .bind(from)
-        .bind(to)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?);
-    let case_ids: Vec<Uuid> = rows
-        .iter()
-        .map(|r| r.1)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let hearing_ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-    let mut survivors_of: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
-    let mut decisions: HashMap<(Uuid, Uuid), String> = HashMap::new();
-    let mut suspects: HashMap<Uuid, usize> = HashMap::new();
-    let mut lawyer_of: BTreeSet<Uuid> = BTreeSet::new();
-    let mut plans: HashMap<(Uuid, Uuid), bool> = HashMap::new();
-    for chunk in case_ids.chunks(2000) {
-        let list = placeholders(1, chunk.len());
-        let sql = format!(
-            "SELECT cs.case_id, cs.survivor_id, s.reference FROM legal_case_survivors cs
-             JOIN survivors s ON s.id = cs.survivor_id WHERE cs.case_id IN ({list})"
-        );
-        let found: Vec<(Uuid, Uuid, String)> = on_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk { q = q.bind(*id); }
-            q.fetch_all(pool).await?
-        });
-        for (case_id, survivor, reference) in found {
-            survivors_of
-                .entry(case_id)
-                .or_default()
-                .push((survivor, reference));
+    let org = user.org_id.as_uuid();
+    let hearings = async {
+        if let Db::Sqlite(pool) = db {
+            // As in `audit::verify`: sqlx hands SQLite rows over one by one at a cost that
+            // dominated this read, so the window comes back as one JSON value instead. A
+            // value that does not parse falls through to the portable query.
+            let json: Option<String> = sqlx::query_scalar(CALENDAR_JSON_SQL)
+                .bind(org)
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .bind(user.id.as_uuid())
+                .fetch_one(pool)
+                .await?;
+            if let Some(rows) = json.as_deref().and_then(calendar_json) {
+                return Ok::<_, StoreError>(rows);
+            }
         }
-        let sql = format!(
-            "SELECT case_id, survivor_id, decision FROM legal_decisions WHERE case_id IN ({list}) ORDER BY decided_at, id"
-        );
-        let found: Vec<(Uuid, Uuid, String)> = on_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk { q = q.bind(*id); }
-            q.fetch_all(pool).await?
-        });
-        for (case_id, survivor, decision) in found {
-            decisions.insert((case_id, survivor), decision);
-        }
-        let sql = format!(
-            "SELECT case_id, count(*) FROM legal_suspects WHERE case_id IN ({list}) GROUP BY case_id"
-        );
-        let found: Vec<(Uuid, i64)> = on_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk { q = q.bind(*id); }
-            q.fetch_all(pool).await?
-        });
-        for (case_id, n) in found {
-            suspects.insert(case_id, usize::try_from(n).unwrap_or(0));
-        }
-        let sql = format!(
-            "SELECT case_id FROM legal_case_lawyers WHERE user_id = ${} AND case_id IN ({list})",
-            chunk.len() + 1
-        );
-        let found: Vec<Uuid> = on_pool!(db, pool => {
-            let mut q = sqlx::query_scalar(&sql);
-            for id in chunk { q = q.bind(*id); }
-            q.bind(user.id.as_uuid()).fetch_all(pool).await?
-        });
-        lawyer_of.extend(found);
-    }
-    for chunk in hearing_ids.chunks(2000) {
-        let sql = format!(
-            "SELECT hearing_id, survivor_id, separate_waiting_room FROM legal_accompaniment WHERE hearing_id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let found: Vec<(Uuid, Uuid, bool)> = on_pool!(db, pool => {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk { q = q.bind(*id); }
-            q.fetch_all(pool).await?
-        });
-        for (h, s, separated) in found {
-            plans.insert((h, s), separated);
-        }
+        let rows: Vec<HearingRow> = on_pool!(db, pool => sqlx::query_as(CALENDAR_SQL)
+            .bind(org)
+            .bind(from)
+            .bind(to)
+            .bind(limit)
+            .bind(user.id.as_uuid())
+            .fetch_all(pool)
+            .await?);
+        Ok::<_, StoreError>(rows)
+    };
+    let attendees = async {
+        let rows: Vec<(Uuid, Uuid, String, bool, Option<bool>)> = on_pool!(db, pool => sqlx::query_as(
+            "SELECT h.id, cs.survivor_id, s.reference, a.hearing_id IS NOT NULL, a.separate_waiting_room
+             FROM legal_hearings h
+             JOIN legal_cases c ON c.id = h.case_id
+             JOIN legal_case_survivors cs ON cs.case_id = h.case_id
+             JOIN survivors s ON s.id = cs.survivor_id
+             LEFT JOIN legal_accompaniment a ON a.hearing_id = h.id AND a.survivor_id = cs.survivor_id
+             WHERE c.owner_org = $1 AND h.starts_at >= $2 AND h.starts_at < $3
+               AND (SELECT d.decision FROM legal_decisions d
+                    WHERE d.case_id = cs.case_id AND d.survivor_id = cs.survivor_id
+                    ORDER BY d.decided_at DESC, d.id DESC LIMIT 1) = 'takes_part'
+             ORDER BY h.id, s.reference")
+            .bind(org)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?);
+        Ok::<_, StoreError>(rows)
+    };
+    let (rows, found) = tokio::try_join!(hearings, attendees)?;
+    let mut expected: HashMap<Uuid, Vec<(Uuid, String, bool, bool)>> = HashMap::new();
+    for (hearing, survivor, reference, planned, separated) in found {
+        expected.entry(hearing).or_default().push((
+            survivor,
+            reference,
+            planned,
+            separated.unwrap_or(false),
+        ));
     }
     Ok(rows
         .into_iter()
         .map(
-            |(hearing_id, case_id, case_reference, stage, starts_at, ends_at, court, room)| {
-                let attendees: Vec<(Uuid, String, bool, bool)> = survivors_of
-                    .get(&case_id)
-                    .map(|list| {
-                        list.iter()
-                            .filter(|(s, _)| {
-                                decisions.get(&(case_id, *s)).map(String::as_str)
-                                    == Some("takes_part")
-                            })
-                            .map(|(s, reference)| {
-                                let plan = plans.get(&(hearing_id, *s));
-                                (
-                                    *s,
-                                    reference.clone(),
-                                    plan.is_some(),
-                                    plan.copied().unwrap_or(false),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
+            |(
+                hearing_id,
+                case_id,
+                case_reference,
+                stage,
+                starts_at,
+                ends_at,
+                court,
+                room,
+                has_suspect,
+                lawyer,
+            )| {
+                let attendees = expected.remove(&hearing_id).unwrap_or_default();
                 CalRow {
                     entry: CalendarEntry {
                         hearing_id,
@@ -1544,8 +1643,8 @@ async fn calendar_rows(
                             .collect(),
                     },
                     attendees,
-                    suspects: suspects.get(&case_id).copied().unwrap_or(0),
-                    lawyer: lawyer_of.contains(&case_id),
+                    has_suspect,
+                    lawyer,
                 }
             },
         )
@@ -1567,7 +1666,7 @@ fn no_contact_of(rows: &[CalRow]) -> Vec<(NoContactView, Uuid)> {
                 separated: *separated,
             });
         }
-        if row.suspects > 0 {
+        if row.has_suspect {
             accused.push(Attendance {
                 person: row.entry.case_reference.clone(),
                 hearing: row.entry.hearing_id,
@@ -1613,19 +1712,50 @@ pub async fn calendar(
         return Err(refuse());
     }
     let days = days.clamp(1, 366);
-    let rows = calendar_rows(db, user, from, from + Duration::days(days), 2000).await?;
-    let assigned: BTreeSet<Uuid> = if level == CaseAccess::Hearings {
-        on_pool!(db, pool => sqlx::query_scalar::<_, Uuid>(
+    let at = now();
+    // The read is audited in its own transaction, committed before anything is returned;
+    // it runs alongside the queries rather than after them, so its commit (an fsync on
+    // SQLite) does not add to the wait.
+    let audited = async {
+        let mut tx = db.begin().await?;
+        crate::audit::append(
+            &mut tx,
+            ctx,
+            &crate::audit::AuditRecord {
+                action: "legal_hearing.calendar",
+                entity: "legal_hearing",
+                entity_id: None,
+                fields: &["starts_at", "court", "survivors"],
+                reason: None,
+            },
+        )
+        .await?;
+        tx.commit().await
+    };
+    let assigned = async {
+        if level != CaseAccess::Hearings {
+            return Ok(BTreeSet::new());
+        }
+        let ids: Vec<Uuid> = on_pool!(db, pool => sqlx::query_scalar::<_, Uuid>(
             "SELECT survivor_id FROM survivor_assignments WHERE user_id = $1")
             .bind(user.id.as_uuid())
             .fetch_all(pool)
-            .await?)
-        .into_iter()
-        .collect()
-    } else {
-        BTreeSet::new()
+            .await?);
+        Ok::<BTreeSet<Uuid>, StoreError>(ids.into_iter().collect())
     };
-    let at = now();
+    let deadlines = async {
+        if level.works_case() {
+            deadline_reminders(db, user, at).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (rows, assigned, deadlines, ()) = tokio::try_join!(
+        calendar_rows(db, user, from, from + Duration::days(days), 2000),
+        assigned,
+        deadlines,
+        audited
+    )?;
     let mut reminders = Vec::new();
     let mut hearings = Vec::new();
     let warnings = no_contact_of(&rows);
@@ -1648,9 +1778,7 @@ pub async fn calendar(
         }
         hearings.push(row.entry);
     }
-    if level.works_case() {
-        reminders.extend(deadline_reminders(db, user, at).await?);
-    }
+    reminders.extend(deadlines);
     reminders.sort_by_key(|r| r.due);
     let visible: BTreeSet<Uuid> = hearings.iter().map(|h| h.hearing_id).collect();
     let no_contact = warnings
@@ -1658,20 +1786,6 @@ pub async fn calendar(
         .map(|w| w.0)
         .filter(|w| visible.contains(&w.hearing_id))
         .collect();
-    let mut tx = db.begin().await?;
-    crate::audit::append(
-        &mut tx,
-        ctx,
-        &crate::audit::AuditRecord {
-            action: "legal_hearing.calendar",
-            entity: "legal_hearing",
-            entity_id: None,
-            fields: &["starts_at", "court", "survivors"],
-            reason: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Calendar {
         hearings,
         reminders,
@@ -1865,4 +1979,64 @@ pub async fn rewrap_batch(tx: &mut Tx, keyring: &Keyring, batch: u32) -> Result<
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The SQLite calendar read as one JSON value must give exactly the rows of the portable
+    /// query, or the calendar would silently take the slow path (or show something else).
+    #[tokio::test]
+    async fn the_sqlite_calendar_fast_path_reads_what_the_portable_query_reads() {
+        let t = crate::testing::TestDb::sqlite().await;
+        let hasher = crate::PasswordHasher::new(crate::HashCost::MINIMAL).unwrap();
+        crate::demo::seed(
+            &t.db,
+            &hasher,
+            &haven_core::Password::new("lotus river morning tea"),
+        )
+        .await
+        .unwrap();
+        let keyring = Keyring::generate();
+        crate::crypto::registry::verify_or_register(&t.db, &keyring)
+            .await
+            .unwrap();
+        crate::demo::seed_survivors(&t.db, &keyring).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let locker = crate::evidence::Locker::open(dir.path(), 1_000_000).unwrap();
+        crate::demo_legal::seed_legal(&t.db, &keyring, &locker)
+            .await
+            .unwrap();
+        let lawyer =
+            crate::users::find_by_username(&t.db, &haven_core::Username::parse("legal").unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+        let from = now() - Duration::days(1);
+        let to = now() + Duration::days(366);
+        let Db::Sqlite(pool) = &t.db else { panic!() };
+        let json: Option<String> = sqlx::query_scalar(CALENDAR_JSON_SQL)
+            .bind(lawyer.org_id.as_uuid())
+            .bind(from)
+            .bind(to)
+            .bind(100_i64)
+            .bind(lawyer.id.as_uuid())
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let fast = calendar_json(&json.unwrap()).expect("the fast path parses");
+        let portable: Vec<HearingRow> = sqlx::query_as(CALENDAR_SQL)
+            .bind(lawyer.org_id.as_uuid())
+            .bind(from)
+            .bind(to)
+            .bind(100_i64)
+            .bind(lawyer.id.as_uuid())
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert!(!portable.is_empty(), "the demo case has a hearing");
+        assert_eq!(fast, portable);
+    }
 }

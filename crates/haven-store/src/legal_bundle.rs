@@ -4,9 +4,12 @@
 //! re-compute each file's SHA-256 and compare.
 //!
 //! Every file is read back and verified before it is listed: a bundle never vouches for a
-//! file that fails its integrity check. The PDF is written in-process with `pdf-writer`
-//! using the standard Courier and Helvetica fonts (WinAnsi): characters outside that range
-//! print as `?` in the PDF, while the manifest keeps them exactly as `\u` escapes.
+//! file that fails its integrity check. The PDF is written in-process with `pdf-writer`.
+//! Lines the standard Courier and Helvetica fonts can print (WinAnsi) use them; any other line
+//! (a Khmer or Vietnamese name) is shaped with `rustybuzz` and drawn with the vendored Noto
+//! Sans and Noto Sans Khmer fonts, embedded as subsets (`subsetter`) with a ToUnicode map and
+//! the line's text as `ActualText`, so it prints and copies back as written. The printed
+//! manifest keeps every non-ASCII character as a `\u` escape.
 
 // Rows are decoded as tuples next to the query that names their columns; actions take the
 // acting user, the audit context and the case as separate arguments, like the rest of the store.
@@ -19,9 +22,11 @@ use crate::{on_pool, survivors, Db, Keyring, StoreError};
 use chrono::{DateTime, Utc};
 use haven_core::legal::CaseAccess;
 use haven_core::{RequestContext, SurvivorField, SurvivorId};
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 pub const MANIFEST_FORMAT: &str = "haven-court-bundle/1";
@@ -216,6 +221,14 @@ fn win_ansi(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Whether a character is drawn as part of the one before it.
+fn joins_previous(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x17b4..=0x17d3 | 0x17dd | 0x0300..=0x036f | 0x200c | 0x200d
+    )
+}
+
 fn wrap(text: &str, out: &mut Vec<Line>) {
     for raw in text.lines() {
         let chars: Vec<char> = raw.chars().collect();
@@ -223,8 +236,23 @@ fn wrap(text: &str, out: &mut Vec<Line>) {
             out.push(Line::Blank);
             continue;
         }
-        for piece in chars.chunks(COLUMNS) {
-            out.push(Line::Text(piece.iter().collect()));
+        let mut start = 0;
+        while start < chars.len() {
+            let mut end = (start + COLUMNS).min(chars.len());
+            // Never split a written cluster: a Khmer vowel sign, a subscript consonant after
+            // its coeng, or a combining accent stays with the letter it belongs to.
+            let mut at = end;
+            while at < chars.len()
+                && at > start + 1
+                && (joins_previous(chars[at]) || chars[at - 1] == '\u{17d2}')
+            {
+                at -= 1;
+            }
+            if at > start + 1 {
+                end = at;
+            }
+            out.push(Line::Text(chars[start..end].iter().collect()));
+            start = end;
         }
     }
 }
@@ -296,6 +324,286 @@ fn paginate(lines: Vec<Line>) -> Vec<Vec<Line>> {
         pages.push(Vec::new());
     }
     pages
+}
+
+// ---- Fonts for text outside WinAnsi ----
+
+/// Noto Sans (Latin, including Vietnamese) and Noto Sans Khmer, SIL Open Font License 1.1
+/// (`assets/fonts/OFL.txt`).
+const LATIN_FONT: &[u8] = include_bytes!("../assets/fonts/NotoSans-Regular.ttf");
+const KHMER_FONT: &[u8] = include_bytes!("../assets/fonts/NotoSansKhmer-Regular.ttf");
+
+/// Whether the standard fonts can print the text as it is.
+fn win_ansi_only(s: &str) -> bool {
+    s.chars()
+        .all(|c| matches!(u32::from(c), 0x20..=0x7e | 0xa0..=0xff))
+}
+
+fn is_khmer(c: char) -> bool {
+    matches!(u32::from(c), 0x1780..=0x17ff | 0x19e0..=0x19ff)
+}
+
+/// Splits a line into runs for one font each: `true` for Khmer. Spaces and zero-width joiners
+/// stay with the run they are in.
+fn runs(text: &str) -> Vec<(bool, &str)> {
+    let mut out: Vec<(bool, &str)> = Vec::new();
+    let mut start = 0;
+    let mut current: Option<bool> = None;
+    for (i, c) in text.char_indices() {
+        let neutral = c.is_whitespace() || matches!(c, '\u{200b}'..='\u{200d}');
+        let khmer = if neutral {
+            current.unwrap_or(false)
+        } else {
+            is_khmer(c)
+        };
+        match current {
+            Some(k) if k != khmer => {
+                out.push((k, &text[start..i]));
+                start = i;
+                current = Some(khmer);
+            }
+            None => current = Some(khmer),
+            _ => {}
+        }
+    }
+    if let Some(k) = current {
+        out.push((k, &text[start..]));
+    }
+    out
+}
+
+/// One embedded font: the face, the glyphs used (renumbered for the subset) and what text
+/// each stands for.
+struct Embedded {
+    data: &'static [u8],
+    family: &'static str,
+    face: rustybuzz::Face<'static>,
+    remapper: subsetter::GlyphRemapper,
+    text_of: BTreeMap<u16, String>,
+    used: bool,
+}
+
+/// A glyph placed on the line: its ID in the subset and its offset, in text space units.
+struct Placed {
+    gid: u16,
+    x: f32,
+    y: f32,
+}
+
+impl Embedded {
+    fn new(data: &'static [u8], family: &'static str) -> Result<Embedded, StoreError> {
+        let face = rustybuzz::Face::from_slice(data, 0)
+            .ok_or_else(|| StoreError::Internal(format!("the {family} font cannot be read")))?;
+        Ok(Embedded {
+            data,
+            family,
+            face,
+            remapper: subsetter::GlyphRemapper::new(),
+            text_of: BTreeMap::new(),
+            used: false,
+        })
+    }
+
+    fn scale(&self, size: f32) -> f32 {
+        size / (self.face.units_per_em().max(1) as f32)
+    }
+
+    /// Shapes a run at `size` pt from `x`; returns the glyphs and the new `x`.
+    fn shape(&mut self, text: &str, size: f32, mut x: f32) -> (Vec<Placed>, f32) {
+        self.used = true;
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(text);
+        buffer.guess_segment_properties();
+        let shaped = rustybuzz::shape(&self.face, &[], buffer);
+        let infos = shaped.glyph_infos();
+        let positions = shaped.glyph_positions();
+        let scale = self.scale(size);
+        // Cluster starts (byte offsets), to know which text each glyph stands for.
+        let mut starts: Vec<usize> = infos
+            .iter()
+            .filter_map(|g| usize::try_from(g.cluster).ok())
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let mut placed = Vec::with_capacity(infos.len());
+        for (info, pos) in infos.iter().zip(positions) {
+            let old = u16::try_from(info.glyph_id).unwrap_or(0);
+            let gid = self.remapper.remap(old);
+            let start = usize::try_from(info.cluster).unwrap_or(0);
+            let end = starts
+                .iter()
+                .copied()
+                .find(|s| *s > start)
+                .unwrap_or(text.len());
+            let cluster = text.get(start..end).unwrap_or_default();
+            let glyphs_in_cluster = infos.iter().filter(|g| g.cluster == info.cluster).count();
+            if !self.text_of.contains_key(&gid) {
+                let meaning = if glyphs_in_cluster == 1 {
+                    Some(cluster.to_owned())
+                } else {
+                    cluster
+                        .chars()
+                        .find(|c| self.face.glyph_index(*c).is_some_and(|g| g.0 == old))
+                        .map(String::from)
+                };
+                if let Some(meaning) = meaning.filter(|m| !m.is_empty()) {
+                    self.text_of.insert(gid, meaning);
+                }
+            }
+            placed.push(Placed {
+                gid,
+                x: x + pos.x_offset as f32 * scale,
+                y: pos.y_offset as f32 * scale,
+            });
+            x += pos.x_advance as f32 * scale;
+        }
+        (placed, x)
+    }
+
+    fn used(&self) -> bool {
+        self.used
+    }
+
+    /// Writes the Type 0 font, its CID font, descriptor, subset font program and ToUnicode
+    /// map, starting at `first` (five objects).
+    fn write(&self, pdf: &mut Pdf, first: Ref) -> Result<(), StoreError> {
+        let type0 = first;
+        let cid = Ref::new(first.get() + 1);
+        let descriptor = Ref::new(first.get() + 2);
+        let program = Ref::new(first.get() + 3);
+        let to_unicode = Ref::new(first.get() + 4);
+        let subset = subsetter::subset(self.data, 0, &self.remapper)
+            .map_err(|e| StoreError::Internal(format!("subsetting {}: {e:?}", self.family)))?;
+        // The subset tag: six capitals derived from the glyphs kept, so the same bundle
+        // gives the same bytes.
+        let olds: Vec<u16> = self.remapper.remapped_gids().collect();
+        let digest = Sha256::digest(
+            olds.iter()
+                .flat_map(|g| g.to_be_bytes())
+                .collect::<Vec<u8>>(),
+        );
+        let tag: String = digest
+            .iter()
+            .take(6)
+            .map(|b| char::from(b'A' + b % 26))
+            .collect();
+        let base = format!("{tag}+{}", self.family);
+        let per_mille = 1000.0 / (self.face.units_per_em().max(1) as f32);
+        let widths: Vec<f32> = olds
+            .iter()
+            .map(|g| {
+                f32::from(
+                    self.face
+                        .glyph_hor_advance(rustybuzz::ttf_parser::GlyphId(*g))
+                        .unwrap_or(0),
+                ) * per_mille
+            })
+            .collect();
+        pdf.type0_font(type0)
+            .base_font(Name(base.as_bytes()))
+            .encoding_predefined(Name(b"Identity-H"))
+            .descendant_font(cid)
+            .to_unicode(to_unicode);
+        let mut font = pdf.cid_font(cid);
+        font.subtype(CidFontType::Type2)
+            .base_font(Name(base.as_bytes()))
+            .system_info(SystemInfo {
+                registry: Str(b"Adobe"),
+                ordering: Str(b"Identity"),
+                supplement: 0,
+            })
+            .font_descriptor(descriptor)
+            .default_width(0.0)
+            .cid_to_gid_map_predefined(Name(b"Identity"));
+        font.widths().consecutive(0, widths);
+        font.finish();
+        let bbox = self.face.global_bounding_box();
+        let flags = if self.family.contains("Khmer") {
+            FontFlags::SYMBOLIC
+        } else {
+            FontFlags::NON_SYMBOLIC
+        };
+        pdf.font_descriptor(descriptor)
+            .name(Name(base.as_bytes()))
+            .flags(flags)
+            .bbox(Rect::new(
+                f32::from(bbox.x_min) * per_mille,
+                f32::from(bbox.y_min) * per_mille,
+                f32::from(bbox.x_max) * per_mille,
+                f32::from(bbox.y_max) * per_mille,
+            ))
+            .italic_angle(0.0)
+            .ascent(f32::from(self.face.ascender()) * per_mille)
+            .descent(f32::from(self.face.descender()) * per_mille)
+            .cap_height(
+                f32::from(
+                    self.face
+                        .capital_height()
+                        .unwrap_or_else(|| self.face.ascender()),
+                ) * per_mille,
+            )
+            .stem_v(80.0)
+            .font_file2(program);
+        pdf.stream(program, &subset).pair(
+            Name(b"Length1"),
+            i32::try_from(subset.len()).unwrap_or(i32::MAX),
+        );
+        let mut cmap = UnicodeCmap::new(
+            Name(b"Haven-UCS"),
+            SystemInfo {
+                registry: Str(b"Adobe"),
+                ordering: Str(b"UCS"),
+                supplement: 0,
+            },
+        );
+        for (gid, text) in &self.text_of {
+            cmap.pair_with_multiple(*gid, text.chars());
+        }
+        pdf.cmap(to_unicode, &cmap.finish());
+        Ok(())
+    }
+}
+
+/// The two embedded fonts, used only when a line needs them.
+struct Fonts {
+    latin: Embedded,
+    khmer: Embedded,
+}
+
+impl Fonts {
+    fn new() -> Result<Fonts, StoreError> {
+        Ok(Fonts {
+            latin: Embedded::new(LATIN_FONT, "NotoSans-Regular")?,
+            khmer: Embedded::new(KHMER_FONT, "NotoSansKhmer-Regular")?,
+        })
+    }
+
+    /// Draws a line with the embedded fonts, marked with its text for copying and search.
+    fn line(&mut self, content: &mut Content, text: &str, size: f32, y: f32) {
+        content
+            .begin_marked_content_with_properties(Name(b"Span"))
+            .properties()
+            .actual_text(TextStr(text));
+        content.begin_text();
+        let mut x = MARGIN;
+        for (khmer, run) in runs(text) {
+            let (font, name) = if khmer {
+                (&mut self.khmer, Name(b"F4"))
+            } else {
+                (&mut self.latin, Name(b"F3"))
+            };
+            let (glyphs, end) = font.shape(run, size, x);
+            content.set_font(name, size);
+            for g in glyphs {
+                content
+                    .set_text_matrix([1.0, 0.0, 0.0, 1.0, g.x, y + g.y])
+                    .show(Str(&g.gid.to_be_bytes()));
+            }
+            x = end;
+        }
+        content.end_text();
+        content.end_marked_content();
+    }
 }
 
 /// Lays out and writes the PDF. Pure: the same input gives the same bytes.
@@ -480,20 +788,18 @@ pub fn render(input: &BundleInput) -> Result<Bundle, StoreError> {
     pdf.document_info(info)
         .title(TextStr(&title))
         .creator(TextStr("Haven"));
+    let mut fonts = Fonts::new()?;
     for (i, lines) in all.iter().enumerate() {
-        let mut page = pdf.page(page_ids[i]);
-        page.media_box(Rect::new(0.0, 0.0, WIDTH, HEIGHT));
-        page.parent(tree);
-        page.contents(content_ids[i]);
-        page.resources()
-            .fonts()
-            .pair(Name(b"F1"), regular)
-            .pair(Name(b"F2"), bold);
-        page.finish();
         let mut content = Content::new();
         let mut y = HEIGHT - MARGIN;
         for line in lines {
             match line {
+                Line::Heading(text) if !win_ansi_only(text) => {
+                    fonts.line(&mut content, text, 12.0, y);
+                }
+                Line::Text(text) if !win_ansi_only(text) => {
+                    fonts.line(&mut content, text, 9.5, y);
+                }
                 Line::Heading(text) => {
                     content
                         .begin_text()
@@ -523,9 +829,142 @@ pub fn render(input: &BundleInput) -> Result<Bundle, StoreError> {
             .end_text();
         pdf.stream(content_ids[i], &content.finish());
     }
+    // The embedded fonts are written (and named on the pages) only when some line used them.
+    let latin_ref = Ref::new(next);
+    let khmer_ref = Ref::new(next + 5);
+    let embedded = (fonts.latin.used(), fonts.khmer.used());
+    for (i, page_id) in page_ids.iter().enumerate() {
+        let mut page = pdf.page(*page_id);
+        page.media_box(Rect::new(0.0, 0.0, WIDTH, HEIGHT));
+        page.parent(tree);
+        page.contents(content_ids[i]);
+        let mut resources = page.resources();
+        let mut names = resources.fonts();
+        names.pair(Name(b"F1"), regular).pair(Name(b"F2"), bold);
+        if embedded.0 {
+            names.pair(Name(b"F3"), latin_ref);
+        }
+        if embedded.1 {
+            names.pair(Name(b"F4"), khmer_ref);
+        }
+        names.finish();
+        resources.finish();
+        page.finish();
+    }
+    if embedded.0 {
+        fonts.latin.write(&mut pdf, latin_ref)?;
+    }
+    if embedded.1 {
+        fonts.khmer.write(&mut pdf, khmer_ref)?;
+    }
     Ok(Bundle {
         pdf: pdf.finish(),
         manifest,
         pages: total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the PDF holds `text` as a text string (UTF-16, written as bytes or in hex).
+    fn has_text(pdf: &[u8], text: &str) -> bool {
+        let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let hex: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        contains(pdf, &bytes)
+            || String::from_utf8_lossy(pdf)
+                .to_ascii_uppercase()
+                .contains(&hex)
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    /// The ToUnicode maps: every `<gid> <utf16>` pair, as text.
+    fn cmaps(pdf: &[u8]) -> String {
+        let text = String::from_utf8_lossy(pdf);
+        text.split("beginbfchar")
+            .skip(1)
+            .filter_map(|part| part.split("endbfchar").next())
+            .collect::<Vec<_>>()
+            .join("\n")
+            .to_ascii_uppercase()
+    }
+
+    #[test]
+    fn long_khmer_lines_wrap_between_clusters() {
+        // 83 letters, then a consonant with its vowel sign across the 84-character edge.
+        let text = format!("{}កេ{}", "ក".repeat(83), "ខ្ញុំ".repeat(30));
+        let mut lines = Vec::new();
+        wrap(&text, &mut lines);
+        let mut rebuilt = String::new();
+        for line in &lines {
+            let Line::Text(piece) = line else { panic!() };
+            let first = piece.chars().next().unwrap();
+            assert!(!joins_previous(first), "a piece starts with {first:?}");
+            assert!(!piece.ends_with('\u{17d2}'), "a piece ends with a coeng");
+            assert!(piece.chars().count() <= COLUMNS);
+            rebuilt.push_str(piece);
+        }
+        assert_eq!(rebuilt, text);
+        assert!(lines.len() > 1);
+    }
+
+    #[test]
+    fn khmer_and_vietnamese_names_print_and_copy_back() {
+        let khmer = "សុខ ចាន់ធា";
+        let vietnamese = "Nguyễn Thị Hương";
+        let input = BundleInput {
+            case_reference: "LC-2026-009".to_owned(),
+            case_title: format!("Prosecution of {vietnamese}"),
+            court: "Phnom Penh Municipal Court".to_owned(),
+            prosecutor: format!("ព្រះរាជអាជ្ញា {khmer}"),
+            judge: "Prak Sovann".to_owned(),
+            generated_at: DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default(),
+            generated_by: "Dara Sok".to_owned(),
+            items: Vec::new(),
+            statements: vec![(
+                "PP-2026-001".to_owned(),
+                format!("Tôi tên là {vietnamese}. ខ្ញុំឈ្មោះ {khmer}។"),
+            )],
+        };
+        let bundle = render(&input).unwrap();
+        let pdf = &bundle.pdf;
+        // The lines are drawn with the embedded subsets, not the standard fonts' `?`.
+        assert!(contains(pdf, b"/FontFile2"));
+        assert!(contains(pdf, b"+NotoSans-Regular"));
+        assert!(contains(pdf, b"+NotoSansKhmer-Regular"));
+        assert!(!contains(pdf, b"Prosecution of Nguy?n"));
+        assert!(!contains(pdf, b"(Prosecutor:  ?"));
+        // Each line carries its text exactly (ActualText, UTF-16), so it copies back.
+        for line in [
+            format!("Title:       Prosecution of {vietnamese}"),
+            format!("Prosecutor:  ព្រះរាជអាជ្ញា {khmer}"),
+            format!("Tôi tên là {vietnamese}. ខ្ញុំឈ្មោះ {khmer}។"),
+        ] {
+            assert!(has_text(pdf, &line), "ActualText of {line}");
+        }
+        // The ToUnicode maps name the characters themselves.
+        let maps = cmaps(pdf);
+        for c in "ễịươសខចនធ".chars() {
+            let hex: String = c
+                .encode_utf16(&mut [0u16; 2])
+                .iter()
+                .map(|u| format!("{u:04X}"))
+                .collect();
+            assert!(maps.contains(&hex), "ToUnicode has {c} ({hex})");
+        }
+        // The same input gives the same bytes.
+        assert_eq!(render(&input).unwrap().pdf, bundle.pdf);
+        // A bundle in plain Latin text embeds nothing.
+        let plain = BundleInput {
+            case_title: "Prosecution of Chan Vuthy".to_owned(),
+            prosecutor: "Keo Ratana".to_owned(),
+            statements: Vec::new(),
+            ..input
+        };
+        assert!(!contains(&render(&plain).unwrap().pdf, b"/FontFile2"));
+    }
 }

@@ -24,6 +24,9 @@ pub struct WebConfig {
     /// The offset from UTC in which pages show and read times (Cambodia: UTC+7, no daylight
     /// saving). Staff at a police station think in local time.
     pub local_offset: chrono::FixedOffset,
+    /// An evidence upload whose body sends nothing for this long is abandoned, and nothing
+    /// of it is kept.
+    pub upload_idle_timeout: Duration,
 }
 
 impl Default for WebConfig {
@@ -34,6 +37,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             local_offset: chrono::FixedOffset::east_opt(7 * 3600).unwrap_or(chrono::Utc.fix()),
+            upload_idle_timeout: Duration::from_secs(60),
         }
     }
 }

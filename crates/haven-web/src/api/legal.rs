@@ -612,6 +612,23 @@ fn interrupted() -> ApiError {
 /// Reads a multipart upload: text fields, then the file, streamed into the locker. When
 /// `csrf` is given (the HTML form), the form's token must match it before any file byte is
 /// accepted.
+/// Waits for the next part of an upload, at most `idle`.
+async fn within<T>(
+    idle: std::time::Duration,
+    next: impl std::future::Future<Output = T>,
+) -> Result<T, ApiError> {
+    tokio::time::timeout(idle, next).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "upload_stalled",
+            format!(
+                "the upload stopped sending data for {} seconds and was abandoned; nothing was stored, please try again",
+                idle.as_secs().max(1)
+            ),
+        )
+    })
+}
+
 pub async fn receive_upload(
     state: &AppState,
     user: &User,
@@ -621,10 +638,13 @@ pub async fn receive_upload(
     csrf: Option<&axum_extra::extract::CookieJar>,
 ) -> Result<EvidenceSummary, ApiError> {
     let locker = state.evidence()?;
+    let idle = state.config.upload_idle_timeout;
     let mut meta = EvidenceMeta::default();
     let mut csrf_seen = false;
     loop {
-        let field = multipart.next_field().await.map_err(|_| interrupted())?;
+        let field = within(idle, multipart.next_field())
+            .await?
+            .map_err(|_| interrupted())?;
         let Some(mut field) = field else {
             return Err(ApiError::bad_request("file: choose a file to upload"));
         };
@@ -649,7 +669,11 @@ pub async fn receive_upload(
                 declared.as_deref(),
             )
             .await?;
-            while let Some(chunk) = field.chunk().await.map_err(|_| interrupted())? {
+            // A stalled body ends here: `pending` is dropped and its temporary file removed.
+            while let Some(chunk) = within(idle, field.chunk())
+                .await?
+                .map_err(|_| interrupted())?
+            {
                 if pending.written() + chunk.len() as u64 > pending.limit() {
                     return Err(ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
@@ -666,7 +690,9 @@ pub async fn receive_upload(
                 .finish(&state.db, state.keyring()?, user, ctx)
                 .await?);
         }
-        let value = field.text().await.map_err(|_| interrupted())?;
+        let value = within(idle, field.text())
+            .await?
+            .map_err(|_| interrupted())?;
         if value.len() > 10_000 {
             return Err(ApiError::bad_request(format!("{name}: is too long")));
         }

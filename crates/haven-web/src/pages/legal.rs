@@ -5,19 +5,23 @@
 use super::{not_found_page, render, Shell};
 use crate::auth::{csrf_ok, csrf_token, locale_for, PageUser};
 use crate::error::ApiError;
+use crate::i18n::Translator;
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::CookieJar;
-use chrono::{DateTime, Utc};
-use haven_core::legal::CaseAccess;
-use haven_core::Locale;
-use haven_store::legal::{self, CaseFile};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use haven_core::legal::{CaseAccess, InformedDecision, Participation, Stage, StageRefusal};
+use haven_core::{Locale, SurvivorId, ValidationError};
+use haven_store::legal::{self, CaseFile, NewCase, NewHearing, NewPlan};
+use haven_store::StoreError;
 use haven_store::{evidence, legal_bundle};
+use serde::Deserialize;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 fn when(t: &DateTime<Utc>) -> String {
@@ -42,6 +46,17 @@ fn size(bytes: Option<i64>) -> String {
 struct CasesPage {
     shell: Shell,
     rows: Vec<(String, String, String, String)>,
+    /// Lawyers and managers may open a case here.
+    works: bool,
+    error: Option<String>,
+    kept: BTreeMap<String, String>,
+}
+
+impl CasesPage {
+    /// A value typed into the refused form, or "".
+    fn kept(&self, name: &str) -> &str {
+        self.kept.get(name).map(String::as_str).unwrap_or_default()
+    }
 }
 
 /// `/legal`: the case list.
@@ -52,20 +67,49 @@ pub async fn cases(
     jar: CookieJar,
 ) -> Response {
     let locale = locale_for(&headers, Some(&caller.user));
-    if !legal::access(&caller.user).sees_case() {
-        return not_found_page(locale, Some(&caller.user), jar, &state);
+    cases_page(
+        &state,
+        &caller,
+        locale,
+        jar,
+        None,
+        BTreeMap::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn cases_page(
+    state: &AppState,
+    caller: &PageUser,
+    locale: Locale,
+    jar: CookieJar,
+    error: Option<String>,
+    kept: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Response {
+    let level = legal::access(&caller.user);
+    if !level.sees_case() {
+        return not_found_page(locale, Some(&caller.user), jar, state);
     }
     let found = match legal::list_cases(&state.db, &caller.user, None, 200).await {
         Ok(found) => found,
         Err(err) => return super::error_page(locale, err.into()),
     };
-    let (jar, csrf) = csrf_token(jar, &state);
+    let (jar, csrf) = csrf_token(jar, state);
     let shell = Shell::new(locale, Some(&caller.user), csrf, "/legal");
     let rows = found
         .into_iter()
         .map(|c| (c.id.to_string(), c.reference, c.title, c.court))
         .collect();
-    (jar, render(&CasesPage { shell, rows })).into_response()
+    let page = CasesPage {
+        shell,
+        rows,
+        works: level.works_case(),
+        error,
+        kept,
+    };
+    (status, jar, render(&page)).into_response()
 }
 
 struct EvidenceRow {
@@ -99,6 +143,25 @@ struct CasePage {
     staff: Vec<(String, String)>,
     stage_options: Vec<(String, String)>,
     full: bool,
+    /// Which form the error belongs to ("" for the upload and handover forms).
+    failed_form: &'static str,
+    /// What was typed into the refused form, to show it again.
+    kept: BTreeMap<String, String>,
+    saved: Option<String>,
+    /// Survivors who may be contacted about the case: (survivor ID, reference).
+    reachable: Vec<(String, String)>,
+    /// Every survivor of the case, for her choice: (survivor ID, reference).
+    linked: Vec<(String, String)>,
+    decision_options: Vec<(String, String)>,
+    languages: Vec<(&'static str, &'static str)>,
+    session_kinds: Vec<(String, String)>,
+}
+
+impl CasePage {
+    /// A value typed into the refused form, or "".
+    fn kept(&self, name: &str) -> &str {
+        self.kept.get(name).map(String::as_str).unwrap_or_default()
+    }
 }
 
 fn participation_key(p: Option<haven_core::legal::Participation>) -> &'static str {
@@ -117,6 +180,34 @@ async fn case_page(
     jar: CookieJar,
     id: Uuid,
     error: Option<String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let shown = Shown {
+        problem: error.map(Problem::Text),
+        ..Shown::default()
+    };
+    case_page_with(state, caller, locale, jar, id, shown, notice, status).await
+}
+
+/// What a case page shows besides the case: a refused form with its reason and input, or the
+/// confirmation of a saved one.
+#[derive(Default)]
+struct Shown {
+    problem: Option<Problem>,
+    form: &'static str,
+    kept: BTreeMap<String, String>,
+    saved: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn case_page_with(
+    state: &AppState,
+    caller: &PageUser,
+    locale: Locale,
+    jar: CookieJar,
+    id: Uuid,
+    shown: Shown,
     notice: Option<String>,
     status: StatusCode,
 ) -> Response {
@@ -278,7 +369,35 @@ async fn case_page(
             .map(|s| (s.as_str().to_owned(), t.get(&s.label_key())))
             .collect(),
         full: case.full_view,
-        error,
+        error: shown.problem.map(|p| p.text(t, &case)),
+        failed_form: shown.form,
+        kept: shown.kept,
+        saved: shown.saved,
+        reachable: case
+            .survivors
+            .iter()
+            .filter(|s| !s.withdrawn)
+            .map(|s| (s.survivor_id.to_string(), s.reference.clone()))
+            .collect(),
+        linked: case
+            .survivors
+            .iter()
+            .map(|s| (s.survivor_id.to_string(), s.reference.clone()))
+            .collect(),
+        decision_options: Participation::ALL
+            .iter()
+            .map(|p| (p.as_str().to_owned(), t.get(participation_key(Some(*p)))))
+            .collect(),
+        languages: LANGUAGES.to_vec(),
+        session_kinds: ["preparation", "court_visit"]
+            .iter()
+            .map(|k| {
+                (
+                    (*k).to_owned(),
+                    t.get(&format!("legal-session-{}", k.replace('_', "-"))),
+                )
+            })
+            .collect(),
         notice,
         case,
         shell,
@@ -318,12 +437,27 @@ pub async fn case(
     caller: PageUser,
     jar: CookieJar,
     Path(id): Path<String>,
+    Query(query): Query<SavedQuery>,
 ) -> Response {
     let locale = locale_for(&headers, Some(&caller.user));
     let Some(id) = parse_case(&id) else {
         return not_found_page(locale, Some(&caller.user), jar, &state);
     };
-    case_page(&state, &caller, locale, jar, id, None, None, StatusCode::OK).await
+    let shown = Shown {
+        saved: saved_notice(&Translator::new(locale), query.saved.as_deref()),
+        ..Shown::default()
+    };
+    case_page_with(
+        &state,
+        &caller,
+        locale,
+        jar,
+        id,
+        shown,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// The upload form (multipart, CSRF first, file last).
@@ -683,4 +817,530 @@ pub async fn hearings(
         shell,
     };
     (jar, render(&page)).into_response()
+}
+
+// ---------------------------------------------------------------- forms on the case pages
+
+/// Languages offered for explaining her choice, by their own names.
+const LANGUAGES: [(&str, &str); 5] = [
+    ("km", "ខ្មែរ"),
+    ("vi", "Tiếng Việt"),
+    ("en", "English"),
+    ("th", "ไทย"),
+    ("lo", "ລາວ"),
+];
+
+#[derive(Debug, Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+/// Which confirmation a `?saved=` names; anything else shows none.
+fn saved_notice(t: &Translator, saved: Option<&str>) -> Option<String> {
+    let key = match saved? {
+        "case" => "legal-saved-case",
+        "stage" => "legal-saved-stage",
+        "hearing" => "legal-saved-hearing",
+        "decision" => "legal-saved-decision",
+        "session" => "legal-saved-session",
+        _ => return None,
+    };
+    Some(t.get(key))
+}
+
+/// Why a form was refused, put in the user's language when the page is drawn.
+enum Problem {
+    /// Already in words.
+    Text(String),
+    /// A message key with its arguments.
+    Key(&'static str, Vec<(&'static str, String)>),
+    /// The field's name is part of the message.
+    Field(&'static str, &'static str),
+    /// A stage out of order: the reason is worked out again from the stages on file.
+    Stage(Stage, NaiveDate),
+}
+
+/// The label of a form field, for messages that name it.
+fn field_label(t: &Translator, field: &str) -> String {
+    let key = match field {
+        "reference" => "legal-reference",
+        "title" => "legal-case-title",
+        "court" => "legal-court",
+        "prosecutor" => "legal-prosecutor",
+        "judge" => "legal-judge",
+        "note" => "legal-f-note",
+        "room" => "legal-f-room",
+        "date" => "legal-f-date",
+        "starts" | "starts_at" => "legal-f-starts",
+        "ends" | "ends_at" => "legal-f-ends",
+        "companions" => "legal-f-companions",
+        "transport" => "legal-f-transport",
+        "explained_by" => "legal-f-explained-by",
+        "explained" => "legal-f-explained",
+        "guardian" => "legal-f-guardian",
+        "staff" => "legal-f-staff",
+        "covered" => "legal-f-covered",
+        "held_at" => "legal-f-held-at",
+        "survivor_id" => "legal-survivor",
+        "stage" => "legal-stage",
+        _ => return field.to_owned(),
+    };
+    t.get(key)
+}
+
+impl Problem {
+    fn text(self, t: &Translator, case: &CaseFile) -> String {
+        match self {
+            Problem::Text(text) => text,
+            Problem::Key(key, args) => t.with_args(key, &args),
+            Problem::Field(key, field) => t.with(key, "field", &field_label(t, field)),
+            Problem::Stage(stage, on) => {
+                let recorded: Vec<(Stage, NaiveDate)> = case
+                    .stages
+                    .iter()
+                    .map(|s| (s.stage, s.occurred_on))
+                    .collect();
+                let name = |s: Stage| t.get(&s.label_key());
+                match haven_core::legal::stage_refusal(&recorded, stage, on) {
+                    Some(StageRefusal::Closed) => t.get("legal-err-stage-closed"),
+                    Some(StageRefusal::Needs { needed }) => t.with_args(
+                        "legal-err-stage-needs",
+                        &[("stage", name(stage)), ("needed", name(needed))],
+                    ),
+                    Some(StageRefusal::Before { needed, date }) => t.with_args(
+                        "legal-err-stage-before",
+                        &[
+                            ("stage", name(stage)),
+                            ("needed", name(needed)),
+                            ("date", date.to_string()),
+                        ],
+                    ),
+                    // Another user changed the stages in between: the rule's own words.
+                    None => t.get("legal-err-stage-changed"),
+                }
+            }
+        }
+    }
+}
+
+/// A refused value in the user's language (the message of the rule otherwise).
+fn invalid(v: &ValidationError) -> Problem {
+    let message = v.message.as_str();
+    if message == "must be filled in" {
+        Problem::Field("legal-err-required", v.field)
+    } else if message.starts_with("must be at most") {
+        Problem::Field("legal-err-too-long", v.field)
+    } else if message == "cannot contain control characters" {
+        Problem::Field("legal-err-control", v.field)
+    } else {
+        match v.field {
+            "reference" => Problem::Key("legal-err-reference", Vec::new()),
+            "language" => Problem::Key("legal-err-language", Vec::new()),
+            "guardian" => Problem::Key("legal-err-guardian", Vec::new()),
+            "ends_at" => Problem::Key("legal-err-ends-before", Vec::new()),
+            "kind" => Problem::Key("legal-err-choose-kind", Vec::new()),
+            _ => Problem::Text(v.to_string()),
+        }
+    }
+}
+
+/// How a form post ended when it did not succeed.
+enum Refusal {
+    /// Not for this user, or no such case: the not-found page.
+    Hidden,
+    /// Bad input or a broken rule: the form again, with the reason and what was typed.
+    Input(StatusCode, Problem),
+    /// Anything else: the error page.
+    Failed(ApiError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(err: StoreError) -> Refusal {
+        match err {
+            StoreError::NotFound(_) | StoreError::Forbidden(_) => Refusal::Hidden,
+            StoreError::Invalid(v) => Refusal::Input(StatusCode::BAD_REQUEST, invalid(&v)),
+            StoreError::Conflict(message) => {
+                let problem = if message.starts_with("the case reference") {
+                    Problem::Key("legal-err-reference-taken", Vec::new())
+                } else if message.starts_with("she withdrew") {
+                    Problem::Key("legal-err-withdrawn", Vec::new())
+                } else {
+                    Problem::Text(message)
+                };
+                Refusal::Input(StatusCode::CONFLICT, problem)
+            }
+            other => Refusal::Failed(other.into()),
+        }
+    }
+}
+
+fn input(key: &'static str, args: Vec<(&'static str, String)>) -> Refusal {
+    Refusal::Input(StatusCode::BAD_REQUEST, Problem::Key(key, args))
+}
+
+fn parse_date(field: &'static str, raw: &str) -> Result<NaiveDate, Refusal> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        Refusal::Input(
+            StatusCode::BAD_REQUEST,
+            Problem::Field("legal-err-date", field),
+        )
+    })
+}
+
+fn parse_time(field: &'static str, raw: &str) -> Result<NaiveTime, Refusal> {
+    let raw = raw.trim();
+    NaiveTime::parse_from_str(raw, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(raw, "%H:%M:%S"))
+        .map_err(|_| {
+            Refusal::Input(
+                StatusCode::BAD_REQUEST,
+                Problem::Field("legal-err-time", field),
+            )
+        })
+}
+
+/// A local date and time (the instance's offset) as UTC.
+fn local_instant(
+    field: &'static str,
+    on: NaiveDate,
+    at: NaiveTime,
+    offset: FixedOffset,
+) -> Result<DateTime<Utc>, Refusal> {
+    NaiveDateTime::new(on, at)
+        .and_local_timezone(offset)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or(Refusal::Input(
+            StatusCode::BAD_REQUEST,
+            Problem::Field("legal-err-time", field),
+        ))
+}
+
+/// A `datetime-local` value in the instance's offset.
+fn parse_local(
+    field: &'static str,
+    raw: &str,
+    offset: FixedOffset,
+) -> Result<DateTime<Utc>, Refusal> {
+    let raw = raw.trim();
+    let naive = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S"))
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M"))
+        .map_err(|_| {
+            Refusal::Input(
+                StatusCode::BAD_REQUEST,
+                Problem::Field("legal-err-when", field),
+            )
+        })?;
+    local_instant(field, naive.date(), naive.time(), offset)
+}
+
+fn survivor_choice(raw: &str) -> Result<SurvivorId, Refusal> {
+    raw.trim()
+        .parse()
+        .map_err(|_| input("legal-err-choose-survivor", Vec::new()))
+}
+
+fn stage_choice(raw: &str) -> Result<Stage, Refusal> {
+    Stage::parse(raw).map_err(|_| input("legal-err-choose-stage", Vec::new()))
+}
+
+/// The posted fields, kept to fill the form again (never the CSRF token).
+fn kept(form: &[(String, String)]) -> BTreeMap<String, String> {
+    form.iter()
+        .filter(|(k, _)| k != "csrf")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+fn field<'a>(form: &'a BTreeMap<String, String>, name: &str) -> &'a str {
+    form.get(name).map(String::as_str).unwrap_or_default()
+}
+
+/// After a form on a case page: the page again with a confirmation, or with the reason and
+/// the input kept.
+#[allow(clippy::too_many_arguments)]
+async fn after_case_form(
+    state: &AppState,
+    caller: &PageUser,
+    locale: Locale,
+    jar: CookieJar,
+    case: Uuid,
+    form: &'static str,
+    kept: BTreeMap<String, String>,
+    result: Result<(), Refusal>,
+) -> Response {
+    match result {
+        Ok(()) => {
+            Redirect::to(&format!("/legal/cases/{case}?saved={form}#{form}-form")).into_response()
+        }
+        Err(Refusal::Hidden) => not_found_page(locale, Some(&caller.user), jar, state),
+        Err(Refusal::Input(status, problem)) => {
+            let shown = Shown {
+                problem: Some(problem),
+                form,
+                kept,
+                saved: None,
+            };
+            case_page_with(state, caller, locale, jar, case, shown, None, status).await
+        }
+        Err(Refusal::Failed(err)) => super::error_page(locale, err),
+    }
+}
+
+/// What every form post starts with: a valid CSRF token and a case ID.
+fn case_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: &PageUser,
+    jar: CookieJar,
+    id: &str,
+    csrf: Option<&str>,
+) -> Result<(Uuid, CookieJar, Locale), Box<Response>> {
+    let locale = locale_for(headers, Some(&caller.user));
+    if !csrf_ok(&jar, csrf.unwrap_or_default()) {
+        return Err(Box::new(super::login::expired_form(state, headers, jar)));
+    }
+    // Only those who work cases get past here, whatever they typed.
+    match parse_case(id) {
+        Some(case) if legal::access(&caller.user).works_case() => Ok((case, jar, locale)),
+        _ => Err(Box::new(not_found_page(
+            locale,
+            Some(&caller.user),
+            jar,
+            state,
+        ))),
+    }
+}
+
+fn csrf_of(form: &[(String, String)]) -> Option<&str> {
+    form.iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+}
+
+/// Opens a case from the form on `/legal`, then shows it.
+pub async fn open_case(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let locale = locale_for(&headers, Some(&caller.user));
+    if !csrf_ok(&jar, csrf_of(&form).unwrap_or_default()) {
+        return super::login::expired_form(&state, &headers, jar);
+    }
+    let values = kept(&form);
+    let result: Result<Uuid, Refusal> = async {
+        let new = NewCase {
+            reference: field(&values, "reference").to_owned(),
+            title: field(&values, "title").to_owned(),
+            court: field(&values, "court").to_owned(),
+            prosecutor: field(&values, "prosecutor").to_owned(),
+            judge: field(&values, "judge").to_owned(),
+            intervention_id: None,
+        };
+        let keyring = state.keyring().map_err(|e| Refusal::Failed(e.into()))?;
+        Ok(legal::create_case(&state.db, keyring, &caller.user, &caller.ctx, &new).await?)
+    }
+    .await;
+    match result {
+        Ok(id) => Redirect::to(&format!("/legal/cases/{id}?saved=case")).into_response(),
+        Err(Refusal::Hidden) => not_found_page(locale, Some(&caller.user), jar, &state),
+        Err(Refusal::Input(status, problem)) => {
+            let t = Translator::new(locale);
+            let text = match problem {
+                Problem::Text(text) => text,
+                Problem::Key(key, args) => t.with_args(key, &args),
+                Problem::Field(key, field) => t.with(key, "field", &field_label(&t, field)),
+                Problem::Stage(..) => String::new(),
+            };
+            cases_page(&state, &caller, locale, jar, Some(text), values, status).await
+        }
+        Err(Refusal::Failed(err)) => super::error_page(locale, err),
+    }
+}
+
+/// Records a stage with its date.
+pub async fn add_stage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = kept(&form);
+    let (case, jar, locale) = match case_form(&state, &headers, &caller, jar, &id, csrf_of(&form)) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let result = async {
+        let stage = stage_choice(field(&values, "stage"))?;
+        let on = parse_date("date", field(&values, "date"))?;
+        legal::record_stage(
+            &state.db,
+            &caller.user,
+            &caller.ctx,
+            case,
+            stage,
+            on,
+            field(&values, "note"),
+        )
+        .await
+        .map_err(|err| match err {
+            StoreError::Invalid(v) if v.field == "stage" || v.field == "date" => {
+                Refusal::Input(StatusCode::UNPROCESSABLE_ENTITY, Problem::Stage(stage, on))
+            }
+            other => other.into(),
+        })?;
+        Ok(())
+    }
+    .await;
+    after_case_form(&state, &caller, locale, jar, case, "stage", values, result).await
+}
+
+/// Schedules a hearing, with the accompaniment plan for one survivor when one is given; both
+/// are saved together or not at all.
+pub async fn add_hearing(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = kept(&form);
+    let (case, jar, locale) = match case_form(&state, &headers, &caller, jar, &id, csrf_of(&form)) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let offset = state.config.local_offset;
+    let result = async {
+        let stage = stage_choice(field(&values, "stage"))?;
+        let on = parse_date("date", field(&values, "date"))?;
+        let starts = parse_time("starts", field(&values, "starts"))?;
+        let ends = parse_time("ends", field(&values, "ends"))?;
+        let new = NewHearing {
+            stage,
+            starts_at: local_instant("starts", on, starts, offset)?,
+            ends_at: local_instant("ends", on, ends, offset)?,
+            court: field(&values, "court").to_owned(),
+            room: field(&values, "room").to_owned(),
+        };
+        let survivor = field(&values, "survivor_id").trim();
+        let plans = if survivor.is_empty() {
+            Vec::new()
+        } else {
+            vec![NewPlan {
+                survivor: survivor_choice(survivor)?,
+                companions: field(&values, "companions").to_owned(),
+                transport: field(&values, "transport").to_owned(),
+                separate_waiting_room: !field(&values, "separate_waiting_room").is_empty(),
+            }]
+        };
+        legal::schedule_hearing_with_plans(
+            &state.db,
+            &caller.user,
+            &caller.ctx,
+            case,
+            &new,
+            &plans,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    after_case_form(
+        &state, &caller, locale, jar, case, "hearing", values, result,
+    )
+    .await
+}
+
+/// Records her informed decision (or a change of mind).
+pub async fn add_decision(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = kept(&form);
+    let (case, jar, locale) = match case_form(&state, &headers, &caller, jar, &id, csrf_of(&form)) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let result = async {
+        let who = survivor_choice(field(&values, "survivor_id"))?;
+        let decision = InformedDecision {
+            decision: Participation::parse(field(&values, "decision"))
+                .map_err(|_| input("legal-err-choose-decision", Vec::new()))?,
+            explained_by: field(&values, "explained_by").to_owned(),
+            language: field(&values, "language").to_owned(),
+            explained: field(&values, "explained").to_owned(),
+            guardian: Some(field(&values, "guardian").to_owned()),
+        };
+        let keyring = state.keyring().map_err(|e| Refusal::Failed(e.into()))?;
+        legal::record_decision(
+            &state.db,
+            keyring,
+            &caller.user,
+            &caller.ctx,
+            case,
+            who,
+            &decision,
+            !field(&values, "minor").is_empty(),
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    after_case_form(
+        &state, &caller, locale, jar, case, "decision", values, result,
+    )
+    .await
+}
+
+/// Logs a testimony-preparation session or a court visit.
+pub async fn add_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = kept(&form);
+    let (case, jar, locale) = match case_form(&state, &headers, &caller, jar, &id, csrf_of(&form)) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let offset = state.config.local_offset;
+    let result = async {
+        let who = survivor_choice(field(&values, "survivor_id"))?;
+        let held_at = parse_local("held_at", field(&values, "held_at"), offset)?;
+        let keyring = state.keyring().map_err(|e| Refusal::Failed(e.into()))?;
+        legal::record_session(
+            &state.db,
+            keyring,
+            &caller.user,
+            &caller.ctx,
+            case,
+            who,
+            field(&values, "kind"),
+            held_at,
+            field(&values, "staff"),
+            field(&values, "covered"),
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    after_case_form(
+        &state, &caller, locale, jar, case, "session", values, result,
+    )
+    .await
 }

@@ -111,9 +111,13 @@ pub fn router() -> Router<AppState> {
             "/partner/referrals/{id}/service",
             post(referrals::portal_service),
         )
-        .route("/legal", get(legal::cases))
+        .route("/legal", get(legal::cases).post(legal::open_case))
         .route("/legal/hearings", get(legal::hearings))
         .route("/legal/cases/{id}", get(legal::case))
+        .route("/legal/cases/{id}/stages", post(legal::add_stage))
+        .route("/legal/cases/{id}/hearings", post(legal::add_hearing))
+        .route("/legal/cases/{id}/decisions", post(legal::add_decision))
+        .route("/legal/cases/{id}/sessions", post(legal::add_session))
         .route("/legal/cases/{id}/bundle", post(legal::bundle))
         .route("/legal/cases/{id}/bundle.pdf", post(legal::bundle_pdf))
         .route("/legal/evidence/{id}/content", get(legal::content))

@@ -192,7 +192,7 @@ async fn legal_authorization_matrix(db: TestDb) {
         (
             "post",
             "/api/v1/legal/cases/{C}/charges",
-            Some(json!({"article": "art-23"})),
+            Some(json!({"article": "art-25"})),
             [401, 404, 403, 404, 404, 201, 201, 404, 404, 404],
         ),
         (
@@ -710,6 +710,68 @@ async fn an_interrupted_upload_leaves_nothing(db: TestDb) {
     assert_eq!(s.app.locker.stored_files(), stored);
 }
 
+/// An upload whose body stops arriving is abandoned after the configured idle time: the
+/// client is told, the half-written file is removed and no row is written.
+async fn a_stalled_upload_is_abandoned_after_the_idle_time(db: TestDb) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = haven_web::WebConfig {
+        upload_idle_timeout: std::time::Duration::from_millis(800),
+        ..haven_web::WebConfig::default()
+    };
+    let app = TestApp::spawn_with(db, config).await;
+    let token = app.token("legal").await;
+    let case = crate::support::api_call(&app, Some(&token), "get", "/api/v1/legal/cases", None)
+        .await
+        .1["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let count = || async {
+        haven_store::on_pool!(&app.db.db, pool => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM evidence")
+            .fetch_one(pool)
+            .await
+            .unwrap())
+    };
+    let before = count().await;
+    let stored = app.locker.stored_files();
+    let mut file = PNG.to_vec();
+    file.extend(vec![7u8; 1_000_000]);
+    let (content_type, body) = multipart(&PHOTO_FIELDS, "ledger.png", "image/png", &file);
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/legal/cases/{case}/evidence HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        app.addr,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..600_000]).await.unwrap();
+    stream.flush().await.unwrap();
+    // The connection stays open, sending nothing more.
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the server gave up on the stalled upload");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("nothing was stored"), "{answer}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(700));
+    let mut cleaned = false;
+    for _ in 0..100 {
+        if app.locker.pending_files() == 0 {
+            cleaned = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(cleaned, "the half-written file was removed");
+    assert_eq!(count().await, before);
+    assert_eq!(app.locker.stored_files(), stored);
+}
+
 /// A stored file altered on disk is caught on the next read, and the bundle refuses it.
 async fn tampering_with_a_stored_file_is_detected(db: TestDb) {
     let s = Session::new(db).await;
@@ -909,6 +971,358 @@ async fn outcomes_add_up_in_the_figures(db: TestDb) {
     assert!(file["deadlines"].to_string().contains("statutory-appeal"));
 }
 
+/// Rows written by the case-page forms, to check that a refused form wrote nothing.
+async fn form_rows(s: &Session) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in [
+        "legal_cases",
+        "legal_stages",
+        "legal_hearings",
+        "legal_accompaniment",
+        "legal_decisions",
+        "legal_sessions",
+    ] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        counts.push(
+            haven_store::on_pool!(&s.app.db.db, pool => sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(pool)
+            .await
+            .unwrap()),
+        );
+    }
+    counts
+}
+
+fn today() -> String {
+    chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The five form routes with a valid body each (`{C}`/`{S1}` filled in by `Session::path`).
+fn page_forms(s: &Session, tag: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), s.path(v)))
+            .collect()
+    };
+    let reference = format!("LC-FORM-{tag}");
+    let day = today();
+    let held = format!("{day}T10:00");
+    vec![
+        (
+            "/legal".to_owned(),
+            pairs(&[
+                ("reference", &reference),
+                ("title", "Karaoke bar, Svay Pak"),
+                ("court", "Phnom Penh Municipal Court"),
+            ]),
+        ),
+        (
+            s.path("/legal/cases/{C}/stages"),
+            pairs(&[
+                ("stage", "investigation"),
+                ("date", &day),
+                ("note", "Further questioning"),
+            ]),
+        ),
+        (
+            s.path("/legal/cases/{C}/hearings"),
+            pairs(&[
+                ("stage", "trial_hearings"),
+                ("date", "2026-12-15"),
+                ("starts", "09:00"),
+                ("ends", "11:30"),
+                ("court", "Phnom Penh Municipal Court"),
+                ("room", "3"),
+                ("survivor_id", "{S1}"),
+                ("companions", "Srey Leak (social worker) and her aunt"),
+                ("transport", "Organisation car from the shelter"),
+                ("separate_waiting_room", "on"),
+            ]),
+        ),
+        (
+            s.path("/legal/cases/{C}/decisions"),
+            pairs(&[
+                ("survivor_id", "{S1}"),
+                ("decision", "takes_part"),
+                ("explained_by", "Dara Sok (lawyer)"),
+                ("language", "vi"),
+                (
+                    "explained",
+                    "What the trial will be like and that she may stop at any time.",
+                ),
+                ("guardian", "Her aunt"),
+                ("minor", "on"),
+            ]),
+        ),
+        (
+            s.path("/legal/cases/{C}/sessions"),
+            pairs(&[
+                ("survivor_id", "{S1}"),
+                ("kind", "preparation"),
+                ("held_at", &held),
+                ("staff", "Dara Sok, Srey Leak"),
+                (
+                    "covered",
+                    "Who sits where in the courtroom; the questions the defence may ask.",
+                ),
+            ]),
+        ),
+    ]
+}
+
+/// A signed-in browser and a CSRF token it may post with.
+async fn page_client(s: &Session, user: &str) -> (reqwest::Client, String) {
+    let client = browser_login(&s.app, user).await;
+    let home = client
+        .get(s.app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_from(&home);
+    (client, csrf)
+}
+
+/// Every form route: lawyers and managers may post; everyone else is refused (the not-found
+/// page) and nothing is written; without a session the browser goes to the login page.
+async fn page_forms_are_for_lawyers_and_managers_only(db: TestDb) {
+    let s = Session::new(db).await;
+    for user in [
+        "investigator",
+        "partner-hagar",
+        "aftercare",
+        "admin",
+        "auditor",
+    ] {
+        let (client, csrf) = page_client(&s, user).await;
+        for (path, mut form) in page_forms(&s, user) {
+            form.push(("csrf".to_owned(), csrf.clone()));
+            let before = form_rows(&s).await;
+            let answer = client
+                .post(s.app.url(&path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{user} {path}");
+            assert_eq!(form_rows(&s).await, before, "{user} {path} wrote nothing");
+        }
+    }
+    let anonymous = s.app.browser_client();
+    for (path, form) in page_forms(&s, "anonymous") {
+        let before = form_rows(&s).await;
+        let answer = anonymous
+            .post(s.app.url(&path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            answer.status().is_redirection(),
+            "{path}: {}",
+            answer.status()
+        );
+        let to = answer.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with("/login"), "{path} → {to}");
+        assert_eq!(
+            form_rows(&s).await,
+            before,
+            "anonymous {path} wrote nothing"
+        );
+    }
+    for user in ["legal", "manager"] {
+        let (client, csrf) = page_client(&s, user).await;
+        for (path, mut form) in page_forms(&s, user) {
+            form.push(("csrf".to_owned(), csrf.clone()));
+            let before = form_rows(&s).await;
+            let answer = client
+                .post(s.app.url(&path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{user} {path}");
+            let to = answer.headers()["location"].to_str().unwrap().to_owned();
+            assert!(to.contains("?saved="), "{user} {path} → {to}");
+            assert_ne!(form_rows(&s).await, before, "{user} {path} was saved");
+            let page = client.get(s.app.url(&to)).send().await.unwrap();
+            assert_eq!(page.status(), StatusCode::OK);
+            assert!(page.text().await.unwrap().contains("id=\"saved-notice\""));
+        }
+    }
+    // The hearing and its plan arrived together and show on the case file.
+    let (_, file) = s
+        .call(
+            Some("legal"),
+            "get",
+            &s.path("/api/v1/legal/cases/{C}"),
+            None,
+        )
+        .await;
+    let planned = file["hearings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| {
+            h["accompaniment"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|p| p["transport"] == "Organisation car from the shelter")
+            })
+        })
+        .count();
+    assert_eq!(
+        planned, 2,
+        "one hearing with its plan from each of legal and manager"
+    );
+    // A form posted without its CSRF token is refused.
+    let (client, _) = page_client(&s, "legal").await;
+    let (path, form) = page_forms(&s, "nocsrf").remove(1);
+    let before = form_rows(&s).await;
+    let answer = client
+        .post(s.app.url(&path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_client_error(), "{}", answer.status());
+    assert_eq!(form_rows(&s).await, before);
+}
+
+/// A verdict before a trial, a date that does not exist, a hearing that ends before it
+/// starts, a minor's choice without her guardian: the form comes back with the reason in the
+/// user's language and what was typed, and nothing is written.
+async fn page_forms_refuse_bad_input_with_the_reason(db: TestDb) {
+    let s = Session::new(db).await;
+    let (client, csrf) = page_client(&s, "legal").await;
+    let hearing = |date: &str, starts: &str, ends: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("stage", "trial_hearings".to_owned()),
+            ("date", date.to_owned()),
+            ("starts", starts.to_owned()),
+            ("ends", ends.to_owned()),
+            ("court", "Kandal Provincial Court".to_owned()),
+            ("survivor_id", s.path("{S1}")),
+            ("companions", "Her social worker".to_owned()),
+            ("transport", "Tuk-tuk".to_owned()),
+        ]
+    };
+    // (route, form, status, the reason shown, a value kept in the form)
+    type Refused<'a> = (
+        &'a str,
+        Vec<(&'a str, String)>,
+        StatusCode,
+        &'a str,
+        &'a str,
+    );
+    let cases: Vec<Refused> = vec![
+        (
+            "/legal/cases/{C}/stages",
+            vec![
+                ("csrf", csrf.clone()),
+                ("stage", "verdict".to_owned()),
+                ("date", today()),
+                ("note", "Guilty on all counts".to_owned()),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "“Verdict” cannot be recorded before the stage “Trial hearings”",
+            "Guilty on all counts",
+        ),
+        (
+            "/legal/cases/{C}/hearings",
+            hearing("2026-02-31", "09:00", "10:00"),
+            StatusCode::BAD_REQUEST,
+            "write a date such as 2026-06-01",
+            "Kandal Provincial Court",
+        ),
+        (
+            "/legal/cases/{C}/hearings",
+            hearing("next tuesday", "9am", "10:00"),
+            StatusCode::BAD_REQUEST,
+            "write a date such as 2026-06-01",
+            "next tuesday",
+        ),
+        (
+            "/legal/cases/{C}/hearings",
+            hearing("2026-12-15", "11:00", "09:00"),
+            StatusCode::BAD_REQUEST,
+            "The hearing must end after it starts.",
+            "Kandal Provincial Court",
+        ),
+        (
+            "/legal/cases/{C}/decisions",
+            vec![
+                ("csrf", csrf.clone()),
+                ("survivor_id", s.path("{S1}")),
+                ("decision", "takes_part".to_owned()),
+                ("explained_by", "Dara Sok".to_owned()),
+                ("language", "vi".to_owned()),
+                (
+                    "explained",
+                    "The trial, the questions, her right to stop.".to_owned(),
+                ),
+                ("guardian", String::new()),
+                ("minor", "on".to_owned()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "name the guardian who was present",
+            "The trial, the questions, her right to stop.",
+        ),
+        (
+            "/legal",
+            vec![
+                ("csrf", csrf.clone()),
+                ("reference", "LC 2026 / 7".to_owned()),
+                ("title", "Massage parlour, Siem Reap".to_owned()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "A reference is 2 to 40 letters",
+            "Massage parlour, Siem Reap",
+        ),
+    ];
+    for (path, form, status, reason, kept) in cases {
+        let before = form_rows(&s).await;
+        let answer = client
+            .post(s.app.url(&s.path(path)))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "{path}");
+        let html = answer.text().await.unwrap();
+        assert!(
+            html.contains(reason),
+            "{path}: the reason `{reason}` is shown"
+        );
+        assert!(html.contains(kept), "{path}: `{kept}` is kept in the form");
+        assert_eq!(form_rows(&s).await, before, "{path} wrote nothing");
+    }
+    // The same refusal in Khmer.
+    client
+        .post(s.app.url("/lang"))
+        .form(&[("lang", "km"), ("csrf", csrf.as_str()), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let answer = client
+        .post(s.app.url(&s.path("/legal/cases/{C}/hearings")))
+        .form(&hearing("2026-12-15", "11:00", "09:00"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    assert!(answer
+        .text()
+        .await
+        .unwrap()
+        .contains("សវនាការត្រូវបញ្ចប់ក្រោយពេលចាប់ផ្តើម។"));
+}
+
 async fn no_contact_is_warned_when_she_has_no_separate_room(db: TestDb) {
     let s = Session::new(db).await;
     let c = s.path("/api/v1/legal/cases/{C}");
@@ -961,4 +1375,7 @@ haven_store::test_both_backends!(
     the_court_bundle_lists_verifiable_hashes,
     outcomes_add_up_in_the_figures,
     no_contact_is_warned_when_she_has_no_separate_room,
+    page_forms_are_for_lawyers_and_managers_only,
+    page_forms_refuse_bad_input_with_the_reason,
+    a_stalled_upload_is_abandoned_after_the_idle_time,
 );

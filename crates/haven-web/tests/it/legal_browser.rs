@@ -162,3 +162,146 @@ async fn a_lawyer_uploads_evidence_hands_it_on_and_bundles_it() {
     );
     app.stop().await;
 }
+
+/// Sets a form field's value the way a date or time picker would, whatever the browser's
+/// locale makes of typed keys.
+async fn set_value(
+    browser: &fantoccini::Client,
+    id: &str,
+    value: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![serde_json::json!(id), serde_json::json!(value)],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn open_details(
+    browser: &fantoccini::Client,
+    form: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    browser
+        .execute(
+            "document.getElementById(arguments[0]).closest('details').open = true;",
+            vec![serde_json::json!(form)],
+        )
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_lawyer_opens_a_case_and_schedules_a_hearing_through_the_forms() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let (browser, _profile) =
+        crate::browser::open_browser(&driver, &chromium, crate::browser::Screen::Window(412, 915))
+            .await;
+    let result = async {
+        crate::browser::sign_in(&browser, &app, "legal").await?;
+        browser.goto(&app.url("/legal")).await?;
+        for (id, value) in [
+            ("c-reference", "LC-2026-077"),
+            ("c-title", "Recruiter of girls for a Poipet casino"),
+            ("c-court", "Banteay Meanchey Provincial Court"),
+        ] {
+            browser
+                .find(Locator::Id(id))
+                .await?
+                .send_keys(value)
+                .await?;
+        }
+        browser
+            .find(Locator::Id("open-submit"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("saved-notice"))
+            .await?;
+        let heading = browser.find(Locator::Css("main h1")).await?.text().await?;
+        assert!(heading.starts_with("LC-2026-077"), "{heading}");
+
+        // The demo case, where her accompaniment is planned with the hearing.
+        browser.goto(&app.url("/legal")).await?;
+        browser
+            .find(Locator::XPath(
+                "//a[@class='case-link' and text()='LC-2026-001']",
+            ))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("hearing-form"))
+            .await?;
+        open_details(&browser, "hearing-form").await?;
+        set_value(&browser, "h-date", "2026-12-16").await?;
+        set_value(&browser, "h-starts", "08:30").await?;
+        set_value(&browser, "h-ends", "11:00").await?;
+        browser
+            .find(Locator::Id("h-room"))
+            .await?
+            .send_keys("2")
+            .await?;
+        let survivor = browser.find(Locator::Id("h-survivor")).await?;
+        let first = survivor
+            .find(Locator::XPath("option[2]"))
+            .await?
+            .attr("value")
+            .await?
+            .unwrap_or_default();
+        survivor.select_by_value(&first).await?;
+        browser
+            .find(Locator::Id("h-companions"))
+            .await?
+            .send_keys("Srey Leak (social worker)")
+            .await?;
+        browser
+            .find(Locator::Id("h-transport"))
+            .await?
+            .send_keys("Shelter minibus, side entrance")
+            .await?;
+        browser
+            .find(Locator::Id("h-separate"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .find(Locator::Id("hearing-submit"))
+            .await?
+            .click()
+            .await?;
+        let notice = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("saved-notice"))
+            .await?
+            .text()
+            .await?;
+        let hearings = browser
+            .find(Locator::XPath(
+                "//section[@aria-labelledby='hearings-h']/ul",
+            ))
+            .await?
+            .text()
+            .await?;
+        Ok::<(String, String), fantoccini::error::CmdError>((notice, hearings))
+    }
+    .await;
+    let _ = browser.close().await;
+    let (notice, hearings) = result.expect("browser steps");
+    assert!(notice.contains("The hearing is scheduled."), "{notice}");
+    assert!(
+        hearings.contains("Srey Leak (social worker) · Shelter minibus, side entrance"),
+        "{hearings}"
+    );
+    app.stop().await;
+}

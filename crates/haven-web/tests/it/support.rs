@@ -37,6 +37,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: TestDb) -> TestApp {
+        TestApp::spawn_with(db, WebConfig::default()).await
+    }
+
+    /// As `spawn`, with the web configuration given.
+    pub async fn spawn_with(db: TestDb, config: WebConfig) -> TestApp {
         // Real Argon2id at its lowest cost: these suites sign in hundreds of times.
         let hasher = PasswordHasher::new(HashCost::MINIMAL).unwrap();
         haven_store::demo::seed(&db.db, &hasher, &Password::new(DEMO_PASSWORD))
@@ -61,7 +66,7 @@ impl TestApp {
         haven_store::demo_legal::seed_legal(&db.db, &keyring, &locker)
             .await
             .unwrap();
-        let state = AppState::new(db.db.clone(), hasher, WebConfig::default())
+        let state = AppState::new(db.db.clone(), hasher, config)
             .await
             .unwrap()
             .with_keyring(keyring)
