@@ -471,7 +471,10 @@ pub(crate) async fn file_page(
     let path = format!("/survivors/{id}");
     let shell = Shell::new(locale, Some(user), csrf, &path);
     let t = &shell.t;
-    let today = haven_store::clock::now().date_naive();
+    // Overdue is judged as the store judges it; forms start from the date where she is.
+    let now = haven_store::clock::now();
+    let today = now.date_naive();
+    let local_today = now.with_timezone(&state.config.local_offset).date_naive();
     let notice = notice
         .or_else(|| case_forms::saved_notice(t, query.saved.as_deref(), query.next.as_deref()));
     let fields = &file.survivor.fields;
@@ -536,7 +539,7 @@ pub(crate) async fn file_page(
         may_write: case_forms::works_cases(user),
         plan_editable: case_forms::works_cases(user)
             && file.plan.as_ref().is_none_or(|p| p.current.withheld == 0),
-        today: date_input(today),
+        today: date_input(local_today),
         based_on: file
             .plan
             .as_ref()
@@ -545,7 +548,7 @@ pub(crate) async fn file_page(
         started_on: kept_or(kept.value("plan", "started_on"), || {
             file.plan
                 .as_ref()
-                .map_or(today, |p| p.current.started_on)
+                .map_or(local_today, |p| p.current.started_on)
                 .to_string()
         }),
         plan,
