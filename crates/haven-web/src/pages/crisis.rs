@@ -42,10 +42,10 @@ const INPUT_TIME: &str = "%Y-%m-%dT%H:%M";
 
 /// Who asks, and the app: what every page builder needs.
 #[derive(Clone, Copy)]
-struct Req<'a> {
-    state: &'a AppState,
-    headers: &'a HeaderMap,
-    caller: &'a PageUser,
+pub(crate) struct Req<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) caller: &'a PageUser,
 }
 
 /// A message at the top of a page: a refusal (with the reason) or a confirmation.
@@ -163,7 +163,7 @@ fn choices<T: Copy>(
 
 /// Refusals that mean "not for you" become the not-found page; input errors come back as a
 /// notice on the page; anything else is the error page.
-fn failure(
+pub(crate) fn failure(
     state: &AppState,
     locale: haven_core::Locale,
     caller: &PageUser,
@@ -179,7 +179,7 @@ fn failure(
 
 /// What every form post starts with: a valid CSRF token (else the "form expired" page) and
 /// the ID of what it acts on (else the not-found page).
-fn form_target<T>(
+pub(crate) fn form_target<T>(
     state: &AppState,
     headers: &HeaderMap,
     caller: &PageUser,

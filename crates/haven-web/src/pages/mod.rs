@@ -4,6 +4,10 @@
 pub mod account;
 pub mod assets;
 pub mod audit;
+pub mod case_actions;
+pub mod case_forms;
+pub mod caseload;
+pub mod casework;
 pub mod crisis;
 pub mod home;
 pub mod legal;
@@ -60,7 +64,32 @@ pub fn router() -> Router<AppState> {
         .route("/episodes/{id}/identification", post(crisis::screen))
         .route("/episodes/{id}/placement", post(crisis::place))
         .route("/episodes/{id}/record", post(crisis::record))
-        .route("/survivors", get(sections::not_ready))
+        .route("/survivors", get(caseload::caseload))
+        .route("/survivors/schedule", post(caseload::set_schedule))
+        .route("/survivors/{id}", get(casework::show))
+        .route("/survivors/{id}/reassign", post(caseload::reassign))
+        .route("/survivors/{id}/plan", post(case_actions::save_plan))
+        .route(
+            "/survivors/{id}/services",
+            post(case_actions::record_service),
+        )
+        .route(
+            "/survivors/{id}/follow-ups",
+            post(case_actions::add_follow_up),
+        )
+        .route(
+            "/survivors/{id}/follow-ups/{follow_up}/complete",
+            post(case_actions::complete_follow_up),
+        )
+        .route("/survivors/{id}/risk", post(case_actions::assess_risk))
+        .route(
+            "/survivors/{id}/incidents",
+            post(case_actions::report_incident),
+        )
+        .route("/survivors/{id}/notes", post(case_actions::add_note))
+        .route("/survivors/{id}/close", post(case_actions::close_case))
+        .route("/survivors/{id}/reopen", post(case_actions::reopen_case))
+        .route("/services/{id}", get(case_actions::service))
         .route("/referrals", get(referrals::referrals))
         .route("/referrals/match", get(referrals::match_page))
         .route(

@@ -9,6 +9,8 @@ mod browser;
 mod browser_crisis;
 mod browser_referrals;
 mod casework;
+mod casework_browser;
+mod casework_pages;
 mod crisis;
 mod identity;
 mod legal;
