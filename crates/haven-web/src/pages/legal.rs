@@ -166,6 +166,7 @@ struct CasePage {
     capacity_options: Vec<(String, String)>,
     /// References of the survivors the user may see, to link one to the case.
     references: Vec<String>,
+    deadline_kinds: Vec<(String, String)>,
     /// Judgments recorded: (decided on, accused, result and sentence, compensation).
     outcomes: Vec<(String, String, String, String)>,
 }
@@ -247,7 +248,7 @@ async fn case_page_with(
         .map(|u| (u.username.to_string(), u.display_name))
         .collect();
     let references = if case.full_view {
-        visible_references(state, caller)
+        visible_references(state, caller, 1)
             .await
             .into_iter()
             .map(|(_, reference)| reference)
@@ -328,6 +329,15 @@ async fn case_page_with(
             .collect(),
         references,
         outcomes,
+        deadline_kinds: [
+            "court",
+            "statutory-custody",
+            "statutory-detention",
+            "statutory-appeal",
+        ]
+        .iter()
+        .map(|k| ((*k).to_owned(), t.get(&format!("legal-reminder-{k}"))))
+        .collect(),
         evidence: case
             .evidence
             .iter()
@@ -985,6 +995,7 @@ fn field_label(t: &Translator, field: &str) -> String {
         "stage" => "legal-stage",
         "name" => "legal-f-suspect-name",
         "aliases" => "legal-f-aliases",
+        "deadline_title" => "legal-f-deadline-title",
         "due_on" => "legal-f-due-on",
         "due_at" => "legal-f-due-at",
         "decided_on" => "legal-f-decided-on",
@@ -1452,11 +1463,16 @@ pub async fn add_session(
     .await
 }
 
-/// Every survivor the user may see, by reference (the same policy as her record).
-async fn visible_references(state: &AppState, caller: &PageUser) -> Vec<(SurvivorId, String)> {
+/// The survivors the user may see, by reference (the same policy as her record), in up to
+/// `pages` pages of 200 at most.
+async fn visible_references(
+    state: &AppState,
+    caller: &PageUser,
+    pages: usize,
+) -> Vec<(SurvivorId, String)> {
     let mut out = Vec::new();
     let mut after = None;
-    for _ in 0..50 {
+    for _ in 0..pages {
         let page = haven_store::survivors::list(&state.db, &caller.user, after, 200)
             .await
             .unwrap_or_default();
@@ -1603,7 +1619,7 @@ pub async fn link_survivor(
             ));
         }
         let no_one = || input("legal-err-no-survivor", vec![("reference", wanted.clone())]);
-        let who = visible_references(&state, &caller)
+        let who = visible_references(&state, &caller, 100)
             .await
             .into_iter()
             .find(|(_, reference)| reference.to_uppercase() == wanted)
@@ -1625,7 +1641,8 @@ pub async fn link_survivor(
     after_case_form(&state, &caller, locale, jar, case, "link", values, result).await
 }
 
-/// Adds a deadline the court set, or a statutory one, due on a local date and time.
+/// Adds a deadline the court set, or a statutory one (named in the user's language), due on a
+/// local date and time.
 pub async fn add_deadline(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -1640,22 +1657,37 @@ pub async fn add_deadline(
         Err(refused) => return *refused,
     };
     let offset = state.config.local_offset;
+    let t = Translator::new(locale);
     let result = async {
+        let kind = field(&values, "kind").trim();
+        let typed = field(&values, "title").trim();
+        let title = match kind {
+            "" | "court" => typed.to_owned(),
+            "statutory-custody" | "statutory-detention" | "statutory-appeal" => {
+                let label = t.get(&format!("legal-reminder-{kind}"));
+                if typed.is_empty() {
+                    label
+                } else {
+                    format!("{label}: {typed}")
+                }
+            }
+            _ => return Err(input("legal-err-choose-deadline", Vec::new())),
+        };
         let on = parse_date("due_on", field(&values, "due_on"))?;
         let at = match field(&values, "due_at").trim() {
             "" => NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
             raw => parse_time("due_at", raw)?,
         };
         let due = local_instant("due_at", on, at, offset)?;
-        legal::add_deadline(
-            &state.db,
-            &caller.user,
-            &caller.ctx,
-            case,
-            field(&values, "title"),
-            due,
-        )
-        .await?;
+        legal::add_deadline(&state.db, &caller.user, &caller.ctx, case, &title, due)
+            .await
+            .map_err(|err| match err {
+                StoreError::Invalid(mut v) if v.field == "title" => {
+                    v.field = "deadline_title";
+                    Refusal::from(StoreError::Invalid(v))
+                }
+                other => Refusal::from(other),
+            })?;
         Ok(())
     }
     .await;

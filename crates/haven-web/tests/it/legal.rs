@@ -1503,6 +1503,20 @@ async fn more_page_forms_are_for_lawyers_and_managers_only(db: TestDb) {
             assert!(page.text().await.unwrap().contains("id=\"saved-notice\""));
         }
     }
+    // A statutory deadline is named by its kind when no title is typed.
+    let (client, csrf) = page_client(&s, "legal").await;
+    let answer = client
+        .post(s.app.url(&s.path("/legal/cases/{C}/deadlines")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("kind", "statutory-appeal"),
+            ("title", ""),
+            ("due_on", "2026-12-28"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
     let (_, file) = s
         .call(
             Some("legal"),
@@ -1512,6 +1526,7 @@ async fn more_page_forms_are_for_lawyers_and_managers_only(db: TestDb) {
         )
         .await;
     let text = file.to_string();
+    assert!(text.contains("Appeal deadline"), "{text}");
     assert!(text.contains("Chea Vanna"), "{text}");
     assert!(text.contains("File the civil party claim"), "{text}");
     let judgments = file["outcomes"].as_array().unwrap();
@@ -1630,6 +1645,18 @@ async fn more_page_forms_refuse_bad_input_with_the_reason(db: TestDb) {
             StatusCode::BAD_REQUEST,
             "write a date such as 2026-06-01",
             "next friday",
+        ),
+        (
+            "/legal/cases/{C}/deadlines",
+            vec![
+                ("csrf", csrf.clone()),
+                ("kind", "court".to_owned()),
+                ("title", String::new()),
+                ("due_on", "2026-12-20".to_owned()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "Please fill in “What is due",
+            "2026-12-20",
         ),
         (
             "/legal/cases/{C}/outcomes",
