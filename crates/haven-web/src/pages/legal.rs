@@ -336,7 +336,13 @@ async fn case_page_with(
             "statutory-appeal",
         ]
         .iter()
-        .map(|k| ((*k).to_owned(), t.get(&format!("legal-reminder-{k}"))))
+        .map(|k| {
+            let key = match *k {
+                "court" => "legal-reminder-deadline".to_owned(),
+                other => format!("legal-reminder-{other}"),
+            };
+            ((*k).to_owned(), t.get(&key))
+        })
         .collect(),
         evidence: case
             .evidence

@@ -1543,6 +1543,8 @@ async fn more_page_forms_are_for_lawyers_and_managers_only(db: TestDb) {
         .await
         .unwrap();
     assert!(page.contains("id=\"outcomes\""));
+    assert!(page.contains("<option value=\"court\">Court deadline</option>"));
+    assert!(page.contains("Article 15 · Selling, buying or exchanging a person"));
 }
 
 /// An unknown role or charge, a survivor reference the lawyer may not see, a deadline date
