@@ -164,8 +164,6 @@ struct CasePage {
     article_options: Vec<(String, String)>,
     role_options: Vec<(String, String)>,
     capacity_options: Vec<(String, String)>,
-    /// References of the survivors the user may see, to link one to the case.
-    references: Vec<String>,
     deadline_kinds: Vec<(String, String)>,
     /// Judgments recorded: (decided on, accused, result and sentence, compensation).
     outcomes: Vec<(String, String, String, String)>,
@@ -247,16 +245,6 @@ async fn case_page_with(
         .filter(|u| CaseAccess::of(&u.roles, true).handles_evidence())
         .map(|u| (u.username.to_string(), u.display_name))
         .collect();
-    let references = if case.full_view {
-        visible_references(state, caller, 1)
-            .await
-            .into_iter()
-            .map(|(_, reference)| reference)
-            .filter(|r| !case.survivors.iter().any(|s| &s.reference == r))
-            .collect()
-    } else {
-        Vec::new()
-    };
     let suspect_name = |id: Uuid| {
         case.suspects
             .iter()
@@ -327,7 +315,6 @@ async fn case_page_with(
                 )
             })
             .collect(),
-        references,
         outcomes,
         deadline_kinds: [
             "court",
@@ -1469,34 +1456,6 @@ pub async fn add_session(
     .await
 }
 
-/// The survivors the user may see, by reference (the same policy as her record), in up to
-/// `pages` pages of 200 at most.
-async fn visible_references(
-    state: &AppState,
-    caller: &PageUser,
-    pages: usize,
-) -> Vec<(SurvivorId, String)> {
-    let mut out = Vec::new();
-    let mut after = None;
-    for _ in 0..pages {
-        let page = haven_store::survivors::list(&state.db, &caller.user, after, 200)
-            .await
-            .unwrap_or_default();
-        let Some(last) = page.last() else { break };
-        after = Some(last.id);
-        let full = page.len() == 200;
-        out.extend(
-            page.into_iter()
-                .filter(|s| !s.erased)
-                .map(|s| (s.id, s.reference)),
-        );
-        if !full {
-            break;
-        }
-    }
-    out
-}
-
 fn suspect_choice(raw: &str) -> Result<Uuid, Refusal> {
     Uuid::parse_str(raw.trim()).map_err(|_| input("legal-err-choose-suspect", Vec::new()))
 }
@@ -1625,11 +1584,9 @@ pub async fn link_survivor(
             ));
         }
         let no_one = || input("legal-err-no-survivor", vec![("reference", wanted.clone())]);
-        let who = visible_references(&state, &caller, 100)
+        let who = haven_store::survivors::visible_by_reference(&state.db, &caller.user, &wanted)
             .await
-            .into_iter()
-            .find(|(_, reference)| reference.to_uppercase() == wanted)
-            .map(|(id, _)| id)
+            .map_err(Refusal::from)?
             .ok_or_else(no_one)?;
         legal::link_survivor(&state.db, &caller.user, &caller.ctx, case, who, capacity)
             .await
