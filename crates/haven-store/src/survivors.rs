@@ -1004,6 +1004,26 @@ pub(crate) async fn id_by_reference(
     Ok(id.map(SurvivorId::from_uuid))
 }
 
+/// Her record's ID by its reference, only when `user` may see her record (no data returned;
+/// a reference that does not exist and one the user may not see both give `None`).
+pub async fn visible_by_reference(
+    db: &Db,
+    user: &User,
+    reference: &str,
+) -> Result<Option<SurvivorId>, StoreError> {
+    let Ok(reference) = Reference::parse(reference.trim()) else {
+        return Ok(None);
+    };
+    let Some(id) = id_by_reference(db, &reference).await? else {
+        return Ok(None);
+    };
+    match visible(db, user, id, now()).await {
+        Ok((survivor, _, _)) if survivor.erased_at.is_none() => Ok(Some(id)),
+        Ok(_) | Err(StoreError::NotFound(_) | StoreError::Forbidden(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 /// How many survivors are registered (erased ones included): an aggregate, no names.
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
     Ok(

@@ -15,9 +15,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::CookieJar;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use haven_core::legal::{CaseAccess, InformedDecision, Participation, Stage, StageRefusal};
+use haven_core::legal::{
+    Capacity, CaseAccess, InformedDecision, Participation, Stage, StageRefusal, SuspectRole,
+    ARTICLES,
+};
 use haven_core::{Locale, SurvivorId, ValidationError};
-use haven_store::legal::{self, CaseFile, NewCase, NewHearing, NewPlan};
+use haven_store::legal::{self, CaseFile, NewCase, NewHearing, NewOutcome, NewPlan};
 use haven_store::StoreError;
 use haven_store::{evidence, legal_bundle};
 use serde::Deserialize;
@@ -155,6 +158,15 @@ struct CasePage {
     decision_options: Vec<(String, String)>,
     languages: Vec<(&'static str, &'static str)>,
     session_kinds: Vec<(String, String)>,
+    /// The case's suspects: (suspect ID, name).
+    suspect_options: Vec<(String, String)>,
+    /// The articles a charge may be laid under: (code, "Article n · title").
+    article_options: Vec<(String, String)>,
+    role_options: Vec<(String, String)>,
+    capacity_options: Vec<(String, String)>,
+    deadline_kinds: Vec<(String, String)>,
+    /// Judgments recorded: (decided on, accused, result and sentence, compensation).
+    outcomes: Vec<(String, String, String, String)>,
 }
 
 impl CasePage {
@@ -233,7 +245,92 @@ async fn case_page_with(
         .filter(|u| CaseAccess::of(&u.roles, true).handles_evidence())
         .map(|u| (u.username.to_string(), u.display_name))
         .collect();
+    let suspect_name = |id: Uuid| {
+        case.suspects
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let outcomes = case
+        .outcomes
+        .iter()
+        .map(|o| {
+            let result = t.get(&format!("legal-result-{}", o.result));
+            let result = match o.sentence_months {
+                Some(months) => format!(
+                    "{result} · {}",
+                    t.with("legal-sentence-months", "months", &months.to_string())
+                ),
+                None => result,
+            };
+            (
+                o.decided_on.to_string(),
+                suspect_name(o.suspect_id),
+                result,
+                t.with_args(
+                    "legal-compensation-line",
+                    &[
+                        ("ordered", o.compensation_ordered.to_string()),
+                        ("paid", o.compensation_paid.to_string()),
+                    ],
+                ),
+            )
+        })
+        .collect();
     let page = CasePage {
+        suspect_options: case
+            .suspects
+            .iter()
+            .map(|s| (s.id.to_string(), s.name.clone()))
+            .collect(),
+        article_options: ARTICLES
+            .iter()
+            .map(|a| {
+                (
+                    a.code.to_owned(),
+                    format!(
+                        "{} · {}",
+                        t.with("legal-article", "number", a.code.trim_start_matches("art-")),
+                        t.get(&format!("legal-{}", a.code))
+                    ),
+                )
+            })
+            .collect(),
+        role_options: SuspectRole::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.as_str().to_owned(),
+                    t.get(&format!("legal-role-{}", r.as_str().replace('_', "-"))),
+                )
+            })
+            .collect(),
+        capacity_options: Capacity::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.as_str().to_owned(),
+                    t.get(&format!("legal-capacity-{}", c.as_str())),
+                )
+            })
+            .collect(),
+        outcomes,
+        deadline_kinds: [
+            "court",
+            "statutory-custody",
+            "statutory-detention",
+            "statutory-appeal",
+        ]
+        .iter()
+        .map(|k| {
+            let key = match *k {
+                "court" => "legal-reminder-deadline".to_owned(),
+                other => format!("legal-reminder-{other}"),
+            };
+            ((*k).to_owned(), t.get(&key))
+        })
+        .collect(),
         evidence: case
             .evidence
             .iter()
@@ -844,6 +941,11 @@ fn saved_notice(t: &Translator, saved: Option<&str>) -> Option<String> {
         "hearing" => "legal-saved-hearing",
         "decision" => "legal-saved-decision",
         "session" => "legal-saved-session",
+        "suspect" => "legal-saved-suspect",
+        "charge" => "legal-saved-charge",
+        "link" => "legal-saved-link",
+        "deadline" => "legal-saved-deadline",
+        "outcome" => "legal-saved-outcome",
         _ => return None,
     };
     Some(t.get(key))
@@ -884,6 +986,15 @@ fn field_label(t: &Translator, field: &str) -> String {
         "held_at" => "legal-f-held-at",
         "survivor_id" => "legal-survivor",
         "stage" => "legal-stage",
+        "name" => "legal-f-suspect-name",
+        "aliases" => "legal-f-aliases",
+        "deadline_title" => "legal-f-deadline-title",
+        "due_on" => "legal-f-due-on",
+        "due_at" => "legal-f-due-at",
+        "decided_on" => "legal-f-decided-on",
+        "sentence_months" => "legal-f-sentence",
+        "compensation_ordered" => "legal-f-compensation-ordered",
+        "compensation_paid" => "legal-f-compensation-paid",
         _ => return field.to_owned(),
     };
     t.get(key)
@@ -1341,6 +1452,286 @@ pub async fn add_session(
     .await;
     after_case_form(
         &state, &caller, locale, jar, case, "session", values, result,
+    )
+    .await
+}
+
+fn suspect_choice(raw: &str) -> Result<Uuid, Refusal> {
+    Uuid::parse_str(raw.trim()).map_err(|_| input("legal-err-choose-suspect", Vec::new()))
+}
+
+/// A whole number of at most `max`, or `None` when left empty.
+fn parse_amount(field: &'static str, raw: &str, max: i64) -> Result<Option<i64>, Refusal> {
+    let raw: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '_'))
+        .collect();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match raw.parse::<i64>() {
+        Ok(n) if (0..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(Refusal::Input(
+            StatusCode::BAD_REQUEST,
+            Problem::Field("legal-err-number", field),
+        )),
+    }
+}
+
+/// Adds a suspect with her or his role in the crime.
+pub async fn add_suspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = kept(&form);
+    let (case, jar, locale) = match case_form(&state, &headers, &caller, jar, &id, csrf_of(&form)) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let result = async {
+        let role = SuspectRole::parse(field(&values, "role"))
+            .map_err(|_| input("legal-err-choose-role", Vec::new()))?;
+        let keyring = state.keyring().map_err(|e| Refusal::Failed(e.into()))?;
+        legal::add_suspect(
+            &state.db,
+            keyring,
+            &caller.user,
+            &caller.ctx,
+            case,
+            field(&values, "name"),
+            field(&values, "aliases"),
+            role,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    after_case_form(
+        &state, &caller, locale, jar, case, "suspect", values, result,
+    )
+    .await
+}
+
+/// Adds a charge under an article of the law, against one suspect or the case as a whole.
+pub async fn add_charge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = kept(&form);
+    let (case, jar, locale) = match case_form(&state, &headers, &caller, jar, &id, csrf_of(&form)) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let result = async {
+        let article = haven_core::legal::article(field(&values, "article"))
+            .map_err(|_| input("legal-err-choose-article", Vec::new()))?;
+        let suspect = match field(&values, "suspect_id").trim() {
+            "" => None,
+            raw => Some(suspect_choice(raw)?),
+        };
+        legal::add_charge(
+            &state.db,
+            &caller.user,
+            &caller.ctx,
+            case,
+            article.code,
+            suspect,
+        )
+        .await
+        .map_err(|err| match err {
+            StoreError::Invalid(v) if v.field == "suspect_id" => {
+                input("legal-err-choose-suspect", Vec::new())
+            }
+            other => other.into(),
+        })?;
+        Ok(())
+    }
+    .await;
+    after_case_form(&state, &caller, locale, jar, case, "charge", values, result).await
+}
+
+/// Links a survivor, found by her reference, as complainant or witness.
+pub async fn link_survivor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = kept(&form);
+    let (case, jar, locale) = match case_form(&state, &headers, &caller, jar, &id, csrf_of(&form)) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let result = async {
+        let capacity = Capacity::parse(field(&values, "capacity"))
+            .map_err(|_| input("legal-err-choose-capacity", Vec::new()))?;
+        let wanted = field(&values, "reference").trim().to_uppercase();
+        if wanted.is_empty() {
+            return Err(Refusal::Input(
+                StatusCode::BAD_REQUEST,
+                Problem::Field("legal-err-required", "reference"),
+            ));
+        }
+        let no_one = || input("legal-err-no-survivor", vec![("reference", wanted.clone())]);
+        let who = haven_store::survivors::visible_by_reference(&state.db, &caller.user, &wanted)
+            .await
+            .map_err(Refusal::from)?
+            .ok_or_else(no_one)?;
+        legal::link_survivor(&state.db, &caller.user, &caller.ctx, case, who, capacity)
+            .await
+            .map_err(|err| match err {
+                StoreError::Invalid(v) if v.field == "survivor_id" => no_one(),
+                StoreError::Conflict(_) => Refusal::Input(
+                    StatusCode::CONFLICT,
+                    Problem::Key("legal-err-already-linked", Vec::new()),
+                ),
+                other => other.into(),
+            })?;
+        Ok(())
+    }
+    .await;
+    after_case_form(&state, &caller, locale, jar, case, "link", values, result).await
+}
+
+/// Adds a deadline the court set, or a statutory one (named in the user's language), due on a
+/// local date and time.
+pub async fn add_deadline(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = kept(&form);
+    let (case, jar, locale) = match case_form(&state, &headers, &caller, jar, &id, csrf_of(&form)) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let offset = state.config.local_offset;
+    let t = Translator::new(locale);
+    let result = async {
+        let kind = field(&values, "kind").trim();
+        let typed = field(&values, "title").trim();
+        let title = match kind {
+            "" | "court" => typed.to_owned(),
+            "statutory-custody" | "statutory-detention" | "statutory-appeal" => {
+                let label = t.get(&format!("legal-reminder-{kind}"));
+                if typed.is_empty() {
+                    label
+                } else {
+                    format!("{label}: {typed}")
+                }
+            }
+            _ => return Err(input("legal-err-choose-deadline", Vec::new())),
+        };
+        let on = parse_date("due_on", field(&values, "due_on"))?;
+        let at = match field(&values, "due_at").trim() {
+            "" => NaiveTime::from_hms_opt(17, 0, 0).unwrap_or_default(),
+            raw => parse_time("due_at", raw)?,
+        };
+        let due = local_instant("due_at", on, at, offset)?;
+        legal::add_deadline(&state.db, &caller.user, &caller.ctx, case, &title, due)
+            .await
+            .map_err(|err| match err {
+                StoreError::Invalid(mut v) if v.field == "title" => {
+                    v.field = "deadline_title";
+                    Refusal::from(StoreError::Invalid(v))
+                }
+                other => Refusal::from(other),
+            })?;
+        Ok(())
+    }
+    .await;
+    after_case_form(
+        &state, &caller, locale, jar, case, "deadline", values, result,
+    )
+    .await
+}
+
+/// Records the judgment against one accused: conviction or acquittal, sentence and
+/// compensation ordered and paid.
+pub async fn add_outcome(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: PageUser,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let values = kept(&form);
+    let (case, jar, locale) = match case_form(&state, &headers, &caller, jar, &id, csrf_of(&form)) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
+    };
+    let result = async {
+        let suspect_id = suspect_choice(field(&values, "suspect_id"))?;
+        let convicted = match field(&values, "result").trim() {
+            "convicted" => true,
+            "acquitted" => false,
+            _ => return Err(input("legal-err-choose-result", Vec::new())),
+        };
+        let new = NewOutcome {
+            suspect_id,
+            convicted,
+            sentence_months: parse_amount(
+                "sentence_months",
+                field(&values, "sentence_months"),
+                1200,
+            )?,
+            compensation_ordered: parse_amount(
+                "compensation_ordered",
+                field(&values, "compensation_ordered"),
+                i64::MAX / 2,
+            )?
+            .unwrap_or(0),
+            compensation_paid: parse_amount(
+                "compensation_paid",
+                field(&values, "compensation_paid"),
+                i64::MAX / 2,
+            )?
+            .unwrap_or(0),
+            decided_on: parse_date("decided_on", field(&values, "decided_on"))?,
+        };
+        legal::record_outcome(&state.db, &caller.user, &caller.ctx, case, &new)
+            .await
+            .map_err(|err| match err {
+                StoreError::Invalid(v) => {
+                    let key = match v.field {
+                        "result" => "legal-err-outcome-before-verdict",
+                        "suspect_id" => "legal-err-choose-suspect",
+                        "sentence_months" if !new.convicted => "legal-err-acquittal-sentence",
+                        "sentence_months" | "compensation" => {
+                            return Refusal::Input(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                Problem::Field("legal-err-number", v.field),
+                            )
+                        }
+                        _ => return Refusal::from(StoreError::Invalid(v)),
+                    };
+                    Refusal::Input(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Problem::Key(key, Vec::new()),
+                    )
+                }
+                other => other.into(),
+            })?;
+        Ok(())
+    }
+    .await;
+    after_case_form(
+        &state, &caller, locale, jar, case, "outcome", values, result,
     )
     .await
 }

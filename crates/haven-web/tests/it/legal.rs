@@ -1323,6 +1323,401 @@ async fn page_forms_refuse_bad_input_with_the_reason(db: TestDb) {
         .contains("សវនាការត្រូវបញ្ចប់ក្រោយពេលចាប់ផ្តើម។"));
 }
 
+/// Rows written by the forms for suspects, charges, survivors, deadlines and judgments.
+async fn more_form_rows(s: &Session) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in [
+        "legal_suspects",
+        "legal_charges",
+        "legal_case_survivors",
+        "legal_deadlines",
+        "legal_outcomes",
+    ] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        counts.push(
+            haven_store::on_pool!(&s.app.db.db, pool => sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(pool)
+            .await
+            .unwrap()),
+        );
+    }
+    counts
+}
+
+/// Records the trial and the verdict of the demo case, so that a judgment may follow.
+async fn reach_the_verdict(s: &Session) {
+    for stage in ["trial_hearings", "verdict"] {
+        let (status, body) = s
+            .call(
+                Some("legal"),
+                "post",
+                &s.path("/api/v1/legal/cases/{C}/stages"),
+                Some(json!({"stage": stage, "date": today()})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+}
+
+/// A new case with no survivor yet, opened through the API; its ID.
+async fn empty_case(s: &Session, reference: &str) -> String {
+    let (status, body) = s
+        .call(
+            Some("legal"),
+            "post",
+            "/api/v1/legal/cases",
+            Some(json!({"reference": reference, "title": "Garment factory, Kandal", "court": "Kandal Provincial Court"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+/// The five further form routes with a valid body each; `fresh` is a case she is not part of.
+fn more_page_forms(s: &Session, fresh: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), s.path(v)))
+            .collect()
+    };
+    let day = today();
+    vec![
+        (
+            s.path("/legal/cases/{C}/suspects"),
+            pairs(&[
+                ("name", "Chea Vanna"),
+                ("aliases", "Ming Ming"),
+                ("role", "recruiter_or_intermediary"),
+            ]),
+        ),
+        (
+            s.path("/legal/cases/{C}/charges"),
+            pairs(&[("article", "art-15"), ("suspect_id", "{SUSPECT}")]),
+        ),
+        (
+            format!("/legal/cases/{fresh}/survivors"),
+            pairs(&[("reference", "pp-2026-001"), ("capacity", "witness")]),
+        ),
+        (
+            s.path("/legal/cases/{C}/deadlines"),
+            pairs(&[
+                ("title", "File the civil party claim"),
+                ("due_on", "2026-12-20"),
+                ("due_at", "16:00"),
+            ]),
+        ),
+        (
+            s.path("/legal/cases/{C}/outcomes"),
+            pairs(&[
+                ("suspect_id", "{SUSPECT}"),
+                ("result", "convicted"),
+                ("sentence_months", "180"),
+                ("compensation_ordered", "20,000,000"),
+                ("compensation_paid", ""),
+                ("decided_on", &day),
+            ]),
+        ),
+    ]
+}
+
+/// Suspects, charges, survivors, deadlines and judgments from the case page: lawyers and
+/// managers may post; everyone else gets the not-found page and nothing is written; without a
+/// session the browser goes to the login page; without the CSRF token nothing is written.
+async fn more_page_forms_are_for_lawyers_and_managers_only(db: TestDb) {
+    let s = Session::new(db).await;
+    reach_the_verdict(&s).await;
+    let refused_case = empty_case(&s, "LC-FORM-REFUSED").await;
+    for user in [
+        "investigator",
+        "partner-hagar",
+        "aftercare",
+        "admin",
+        "auditor",
+    ] {
+        let (client, csrf) = page_client(&s, user).await;
+        for (path, mut form) in more_page_forms(&s, &refused_case) {
+            form.push(("csrf".to_owned(), csrf.clone()));
+            let before = more_form_rows(&s).await;
+            let answer = client
+                .post(s.app.url(&path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{user} {path}");
+            assert_eq!(
+                more_form_rows(&s).await,
+                before,
+                "{user} {path} wrote nothing"
+            );
+        }
+    }
+    let anonymous = s.app.browser_client();
+    for (path, form) in more_page_forms(&s, &refused_case) {
+        let before = more_form_rows(&s).await;
+        let answer = anonymous
+            .post(s.app.url(&path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            answer.status().is_redirection(),
+            "{path}: {}",
+            answer.status()
+        );
+        let to = answer.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to.starts_with("/login"), "{path} → {to}");
+        assert_eq!(more_form_rows(&s).await, before, "anonymous {path}");
+    }
+    let (client, _) = page_client(&s, "legal").await;
+    for (path, form) in more_page_forms(&s, &refused_case) {
+        let before = more_form_rows(&s).await;
+        let answer = client
+            .post(s.app.url(&path))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_client_error(), "{path} without CSRF");
+        assert_eq!(more_form_rows(&s).await, before, "{path} without CSRF");
+    }
+    for user in ["legal", "manager"] {
+        let fresh = empty_case(&s, &format!("LC-FORM-{user}")).await;
+        let (client, csrf) = page_client(&s, user).await;
+        for (path, mut form) in more_page_forms(&s, &fresh) {
+            form.push(("csrf".to_owned(), csrf.clone()));
+            let before = more_form_rows(&s).await;
+            let answer = client
+                .post(s.app.url(&path))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{user} {path}");
+            let to = answer.headers()["location"].to_str().unwrap().to_owned();
+            assert!(to.contains("?saved="), "{user} {path} → {to}");
+            assert_ne!(more_form_rows(&s).await, before, "{user} {path} was saved");
+            let page = client.get(s.app.url(&to)).send().await.unwrap();
+            assert_eq!(page.status(), StatusCode::OK);
+            assert!(page.text().await.unwrap().contains("id=\"saved-notice\""));
+        }
+    }
+    // A statutory deadline is named by its kind when no title is typed.
+    let (client, csrf) = page_client(&s, "legal").await;
+    let answer = client
+        .post(s.app.url(&s.path("/legal/cases/{C}/deadlines")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("kind", "statutory-appeal"),
+            ("title", ""),
+            ("due_on", "2026-12-28"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let (_, file) = s
+        .call(
+            Some("legal"),
+            "get",
+            &s.path("/api/v1/legal/cases/{C}"),
+            None,
+        )
+        .await;
+    let text = file.to_string();
+    assert!(text.contains("Appeal deadline"), "{text}");
+    assert!(text.contains("Chea Vanna"), "{text}");
+    assert!(text.contains("File the civil party claim"), "{text}");
+    let judgments = file["outcomes"].as_array().unwrap();
+    assert_eq!(judgments.len(), 2);
+    assert!(judgments
+        .iter()
+        .all(|o| o["sentence_months"] == 180 && o["compensation_ordered"] == 20000000));
+    let page = client
+        .get(s.app.url(&s.path("/legal/cases/{C}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"outcomes\""));
+    assert!(page.contains("<option value=\"court\">Court deadline</option>"));
+    assert!(page.contains("Article 15 · Selling, buying or exchanging a person"));
+}
+
+/// An unknown role or charge, a survivor reference the lawyer may not see, a deadline date
+/// that is not a date, a judgment before the verdict or with words for months: the form comes
+/// back with the reason in the user's language and what was typed, and nothing is written.
+async fn more_page_forms_refuse_bad_input_with_the_reason(db: TestDb) {
+    let s = Session::new(db).await;
+    let (client, csrf) = page_client(&s, "legal").await;
+    let outcome = |months: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("suspect_id", s.path("{SUSPECT}")),
+            ("result", "convicted".to_owned()),
+            ("sentence_months", months.to_owned()),
+            ("compensation_ordered", "4000000".to_owned()),
+            ("decided_on", today()),
+        ]
+    };
+    type Refused<'a> = (
+        &'a str,
+        Vec<(&'a str, String)>,
+        StatusCode,
+        &'a str,
+        &'a str,
+    );
+    let cases: Vec<Refused> = vec![
+        (
+            "/legal/cases/{C}/suspects",
+            vec![
+                ("csrf", csrf.clone()),
+                ("name", "Sok Pisey".to_owned()),
+                ("role", "mastermind".to_owned()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "role in the crime.",
+            "Sok Pisey",
+        ),
+        (
+            "/legal/cases/{C}/charges",
+            vec![
+                ("csrf", csrf.clone()),
+                ("article", "art-99".to_owned()),
+                ("suspect_id", s.path("{SUSPECT}")),
+            ],
+            StatusCode::BAD_REQUEST,
+            "Choose a charge from the list of articles.",
+            "id=\"charge-form\"",
+        ),
+        (
+            "/legal/cases/{C}/charges",
+            vec![
+                ("csrf", csrf.clone()),
+                ("article", "art-15".to_owned()),
+                ("suspect_id", uuid::Uuid::new_v4().to_string()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "Choose one of this case",
+            "id=\"charge-form\"",
+        ),
+        (
+            "/legal/cases/{C}/survivors",
+            vec![
+                ("csrf", csrf.clone()),
+                ("reference", "PP-2099-999".to_owned()),
+                ("capacity", "witness".to_owned()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "No survivor you may see has the reference PP-2099-999",
+            "PP-2099-999",
+        ),
+        (
+            "/legal/cases/{C}/survivors",
+            vec![
+                ("csrf", csrf.clone()),
+                ("reference", "PP-2026-002".to_owned()),
+                ("capacity", "witness".to_owned()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "No survivor you may see has the reference PP-2026-002",
+            "PP-2026-002",
+        ),
+        (
+            "/legal/cases/{C}/survivors",
+            vec![
+                ("csrf", csrf.clone()),
+                ("reference", "PP-2026-001".to_owned()),
+                ("capacity", "witness".to_owned()),
+            ],
+            StatusCode::CONFLICT,
+            "She is already part of this case.",
+            "PP-2026-001",
+        ),
+        (
+            "/legal/cases/{C}/deadlines",
+            vec![
+                ("csrf", csrf.clone()),
+                ("title", "Appeal brief".to_owned()),
+                ("due_on", "next friday".to_owned()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "write a date such as 2026-06-01",
+            "next friday",
+        ),
+        (
+            "/legal/cases/{C}/deadlines",
+            vec![
+                ("csrf", csrf.clone()),
+                ("kind", "court".to_owned()),
+                ("title", String::new()),
+                ("due_on", "2026-12-20".to_owned()),
+            ],
+            StatusCode::BAD_REQUEST,
+            "Please fill in “What is due",
+            "2026-12-20",
+        ),
+        (
+            "/legal/cases/{C}/outcomes",
+            outcome("180"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Record the verdict stage before the judgment.",
+            "4000000",
+        ),
+        (
+            "/legal/cases/{C}/outcomes",
+            outcome("fifteen years"),
+            StatusCode::BAD_REQUEST,
+            "write a whole number",
+            "fifteen years",
+        ),
+    ];
+    for (path, form, status, reason, kept) in cases {
+        let before = more_form_rows(&s).await;
+        let answer = client
+            .post(s.app.url(&s.path(path)))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "{path}");
+        let html = answer.text().await.unwrap();
+        assert!(
+            html.contains(reason),
+            "{path}: the reason `{reason}` is shown"
+        );
+        assert!(html.contains(kept), "{path}: `{kept}` is kept in the form");
+        assert_eq!(more_form_rows(&s).await, before, "{path} wrote nothing");
+    }
+    // After the verdict, an acquittal with a sentence is refused in Vietnamese.
+    reach_the_verdict(&s).await;
+    client
+        .post(s.app.url("/lang"))
+        .form(&[("lang", "vi"), ("csrf", csrf.as_str()), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let mut acquittal = outcome("24");
+    acquittal[2].1 = "acquitted".to_owned();
+    let before = more_form_rows(&s).await;
+    let answer = client
+        .post(s.app.url(&s.path("/legal/cases/{C}/outcomes")))
+        .form(&acquittal)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(answer
+        .text()
+        .await
+        .unwrap()
+        .contains("Trắng án thì không có mức án"));
+    assert_eq!(more_form_rows(&s).await, before);
+}
+
 async fn no_contact_is_warned_when_she_has_no_separate_room(db: TestDb) {
     let s = Session::new(db).await;
     let c = s.path("/api/v1/legal/cases/{C}");
@@ -1377,5 +1772,7 @@ haven_store::test_both_backends!(
     no_contact_is_warned_when_she_has_no_separate_room,
     page_forms_are_for_lawyers_and_managers_only,
     page_forms_refuse_bad_input_with_the_reason,
+    more_page_forms_are_for_lawyers_and_managers_only,
+    more_page_forms_refuse_bad_input_with_the_reason,
     a_stalled_upload_is_abandoned_after_the_idle_time,
 );

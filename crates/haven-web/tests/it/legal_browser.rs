@@ -305,3 +305,134 @@ async fn a_lawyer_opens_a_case_and_schedules_a_hearing_through_the_forms() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_lawyer_links_her_adds_a_suspect_and_charges_him_through_the_forms() {
+    let Some((driver, chromium)) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let (browser, _profile) =
+        crate::browser::open_browser(&driver, &chromium, crate::browser::Screen::Window(412, 915))
+            .await;
+    let result = async {
+        crate::browser::sign_in(&browser, &app, "legal").await?;
+        browser.goto(&app.url("/legal")).await?;
+        for (id, value) in [
+            ("c-reference", "LC-2026-078"),
+            ("c-title", "Fishing boat, Koh Kong"),
+            ("c-court", "Koh Kong Provincial Court"),
+        ] {
+            browser
+                .find(Locator::Id(id))
+                .await?
+                .send_keys(value)
+                .await?;
+        }
+        browser
+            .find(Locator::Id("open-submit"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("link-form"))
+            .await?;
+
+        open_details(&browser, "link-form").await?;
+        browser
+            .find(Locator::Id("ln-reference"))
+            .await?
+            .send_keys("PP-2026-001")
+            .await?;
+        browser
+            .find(Locator::Id("ln-capacity"))
+            .await?
+            .select_by_value("complainant")
+            .await?;
+        browser
+            .find(Locator::Id("link-submit"))
+            .await?
+            .click()
+            .await?;
+        let linked = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("saved-notice"))
+            .await?
+            .text()
+            .await?;
+
+        open_details(&browser, "suspect-form").await?;
+        browser
+            .find(Locator::Id("sp-name"))
+            .await?
+            .send_keys("Heng Sambath")
+            .await?;
+        browser
+            .find(Locator::Id("sp-role"))
+            .await?
+            .select_by_value("exploiter")
+            .await?;
+        browser
+            .find(Locator::Id("suspect-submit"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("charge-form"))
+            .await?;
+
+        open_details(&browser, "charge-form").await?;
+        browser
+            .find(Locator::Id("ch-article"))
+            .await?
+            .select_by_value("art-15")
+            .await?;
+        let against = browser.find(Locator::Id("ch-suspect")).await?;
+        let suspect = against
+            .find(Locator::XPath("option[2]"))
+            .await?
+            .attr("value")
+            .await?
+            .unwrap_or_default();
+        against.select_by_value(&suspect).await?;
+        browser
+            .find(Locator::Id("charge-submit"))
+            .await?
+            .click()
+            .await?;
+        let charged = browser
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("saved-notice"))
+            .await?
+            .text()
+            .await?;
+        let section = browser
+            .find(Locator::XPath("//section[@aria-labelledby='suspects-h']"))
+            .await?
+            .text()
+            .await?;
+        let survivors = browser
+            .find(Locator::XPath(
+                "//section[@aria-labelledby='survivors-h']//table",
+            ))
+            .await?
+            .text()
+            .await?;
+        Ok::<_, fantoccini::error::CmdError>((linked, charged, section, survivors))
+    }
+    .await;
+    let _ = browser.close().await;
+    let (linked, charged, section, survivors) = result.expect("browser steps");
+    assert!(linked.contains("She is linked to the case."), "{linked}");
+    assert!(charged.contains("The charge is added."), "{charged}");
+    assert!(section.contains("Heng Sambath · Exploiter"), "{section}");
+    assert!(section.contains("art-15"), "{section}");
+    assert!(survivors.contains("PP-2026-001"), "{survivors}");
+    app.stop().await;
+}
