@@ -338,6 +338,16 @@ pub async fn add(
     Ok(fid)
 }
 
+/// Whose follow-up this is (no data: the ID of her record), so a page addressed under one
+/// survivor can refuse a follow-up of another.
+pub async fn survivor_of(db: &Db, follow_up: Uuid) -> Result<Option<SurvivorId>, StoreError> {
+    let id: Option<Uuid> = on_pool!(db, pool => sqlx::query_scalar("SELECT survivor_id FROM follow_ups WHERE id = $1")
+        .bind(follow_up)
+        .fetch_optional(pool)
+        .await?);
+    Ok(id.map(SurvivorId::from_uuid))
+}
+
 /// Records a follow-up as done, with what was found; a completed contact schedules the next
 /// by the schedule and her risk level (not after her case was closed). Returns the next due
 /// date, if one was scheduled.

@@ -199,6 +199,10 @@ pub async fn complete_follow_up(
     let result = async {
         let fid = uuid::Uuid::parse_str(follow_up.trim())
             .map_err(|_| Failed::Api(ApiError::not_found("follow-up")))?;
+        // A follow-up of another survivor, addressed under her page, names nothing here.
+        if haven_store::follow_ups::survivor_of(&state.db, fid).await? != Some(id) {
+            return Err(Failed::Api(ApiError::not_found("follow-up")));
+        }
         let done = parse_date(&t, "cw-follow-done-on", field(&form, "done_on"))?;
         let keyring = state.keyring()?;
         let next = haven_store::follow_ups::complete(

@@ -154,7 +154,10 @@ async fn caseload_page(
         };
         return (jar, render(&page)).into_response();
     }
-    let today = haven_store::clock::now().date_naive();
+    // Overdue is judged on the date where the team works.
+    let today = haven_store::clock::now()
+        .with_timezone(&state.config.local_offset)
+        .date_naive();
     let worker = query
         .worker
         .as_deref()

@@ -471,10 +471,10 @@ pub(crate) async fn file_page(
     let path = format!("/survivors/{id}");
     let shell = Shell::new(locale, Some(user), csrf, &path);
     let t = &shell.t;
-    // Overdue is judged as the store judges it; forms start from the date where she is.
-    let now = haven_store::clock::now();
-    let today = now.date_naive();
-    let local_today = now.with_timezone(&state.config.local_offset).date_naive();
+    // Overdue is judged, and forms start, from the date where the team works.
+    let local_today = haven_store::clock::now()
+        .with_timezone(&state.config.local_offset)
+        .date_naive();
     let notice = notice
         .or_else(|| case_forms::saved_notice(t, query.saved.as_deref(), query.next.as_deref()));
     let fields = &file.survivor.fields;
@@ -592,7 +592,7 @@ pub(crate) async fn file_page(
                         )
                     })
                     .unwrap_or_default(),
-                overdue: f.is_overdue(today),
+                overdue: f.is_overdue(local_today),
                 open: f.is_open(),
                 note: f.note.clone().unwrap_or_default(),
             })

@@ -69,7 +69,7 @@ async fn caseload_of(
         &caller.user,
         &caller.context(),
         worker,
-        today(),
+        today(state),
     )
     .await?;
     Ok(caseload_out(worker, rows))
@@ -115,7 +115,7 @@ pub async fn team(
     State(state): State<AppState>,
     caller: ApiUser,
 ) -> Result<Json<Vec<WorkerLoadOut>>, ApiError> {
-    let loads = follow_ups::team_loads(&state.db, &caller.user, today()).await?;
+    let loads = follow_ups::team_loads(&state.db, &caller.user, today(&state)).await?;
     Ok(Json(
         loads
             .into_iter()
@@ -170,7 +170,7 @@ pub async fn team_overdue(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 500"));
     }
-    let today = today();
+    let today = today(&state);
     let (items, total) = follow_ups::team_overdue(&state.db, &caller.user, today, limit).await?;
     Ok(Json(OverdueList {
         items: items

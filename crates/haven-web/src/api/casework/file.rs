@@ -52,7 +52,7 @@ pub async fn read(
     )
     .await?;
     let closed = file.is_closed();
-    let today = today();
+    let today = today(&state);
     Ok(Json(CaseFileOut {
         survivor: survivor_out(file.survivor),
         closed,

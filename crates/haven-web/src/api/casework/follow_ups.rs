@@ -61,7 +61,7 @@ pub async fn list(
         survivor_id(&id)?,
     )
     .await?;
-    let today = today();
+    let today = today(&state);
     Ok(Json(
         list.into_iter().map(|f| follow_up_out(f, today)).collect(),
     ))
@@ -126,7 +126,8 @@ pub async fn complete(
     ApiJson(body): ApiJson<CompleteBody>,
 ) -> Result<Json<Completed>, ApiError> {
     let follow_up = path_uuid(&id, "follow-up")?;
-    let done_on = optional_date("done_on", body.done_on.as_deref())?.unwrap_or_else(today);
+    let done_on =
+        optional_date("done_on", body.done_on.as_deref())?.unwrap_or_else(|| today(&state));
     let next = follow_ups::complete(
         &state.db,
         state.keyring()?,
