@@ -192,6 +192,22 @@ async fn open_details(
     Ok(())
 }
 
+/// Waits until the browser has landed on the page a form redirected to (`?saved=<form>`):
+/// until then the previous page, with its own forms and notices, may still be shown.
+async fn wait_saved(
+    browser: &fantoccini::Client,
+    form: &str,
+) -> Result<(), fantoccini::error::CmdError> {
+    let wanted = format!("saved={form}");
+    for _ in 0..100 {
+        if browser.current_url().await?.as_str().contains(&wanted) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the form did not come back with {wanted}");
+}
+
 #[tokio::test]
 async fn a_lawyer_opens_a_case_and_schedules_a_hearing_through_the_forms() {
     let Some((driver, chromium)) = start_driver().await else {
@@ -334,6 +350,7 @@ async fn a_lawyer_links_her_adds_a_suspect_and_charges_him_through_the_forms() {
             .await?
             .click()
             .await?;
+        wait_saved(&browser, "case").await?;
         browser
             .wait()
             .at_most(Duration::from_secs(10))
@@ -356,6 +373,7 @@ async fn a_lawyer_links_her_adds_a_suspect_and_charges_him_through_the_forms() {
             .await?
             .click()
             .await?;
+        wait_saved(&browser, "link").await?;
         let linked = browser
             .wait()
             .at_most(Duration::from_secs(10))
@@ -380,6 +398,7 @@ async fn a_lawyer_links_her_adds_a_suspect_and_charges_him_through_the_forms() {
             .await?
             .click()
             .await?;
+        wait_saved(&browser, "suspect").await?;
         browser
             .wait()
             .at_most(Duration::from_secs(10))
@@ -405,6 +424,7 @@ async fn a_lawyer_links_her_adds_a_suspect_and_charges_him_through_the_forms() {
             .await?
             .click()
             .await?;
+        wait_saved(&browser, "charge").await?;
         let charged = browser
             .wait()
             .at_most(Duration::from_secs(10))
