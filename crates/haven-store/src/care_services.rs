@@ -204,13 +204,31 @@ pub(crate) async fn list_in(
     case: &Case,
     user: &User,
 ) -> Result<Vec<ServiceView>, StoreError> {
+    views(db, key, case, user, None).await
+}
+
+/// Her services the user may see, or only the one named by `only` (so reading one service
+/// does not open every outcome of hers).
+async fn views(
+    db: &Db,
+    key: &DataKey,
+    case: &Case,
+    user: &User,
+    only: Option<Uuid>,
+) -> Result<Vec<ServiceView>, StoreError> {
+    let one = if only.is_some() { " AND id = $2" } else { "" };
     let sql = format!(
-        "SELECT {LIST_COLUMNS} FROM care_services WHERE survivor_id = $1 ORDER BY delivered_on DESC, recorded_at DESC"
+        "SELECT {LIST_COLUMNS} FROM care_services WHERE survivor_id = $1{one} ORDER BY delivered_on DESC, recorded_at DESC"
     );
-    let rows: Vec<ServiceRow> = on_pool!(db, pool => sqlx::query_as(&sql)
-        .bind(case.id())
+    let rows: Vec<ServiceRow> = on_pool!(db, pool => {
+        let query = sqlx::query_as(&sql).bind(case.id());
+        match only {
+            Some(id) => query.bind(id),
+            None => query,
+        }
         .fetch_all(pool)
-        .await?);
+        .await?
+    });
     let referred = if case.as_partner() {
         partner_areas(db, case.id(), user.org_id.as_uuid()).await?
     } else {
@@ -283,10 +301,10 @@ pub async fn service(
     };
     let case = Case::open(db, user, SurvivorId::from_uuid(survivor), now()).await?;
     let key = case.key(db, keyring).await?;
-    let Some(mut view) = list_in(db, &key, &case, user)
+    let Some(mut view) = views(db, &key, &case, user, Some(service))
         .await?
         .into_iter()
-        .find(|s| s.id == service)
+        .next()
     else {
         return Err(StoreError::NotFound("service"));
     };

@@ -132,13 +132,13 @@ fn require_manager(user: &User) -> Result<(), StoreError> {
 
 /// Her risk level from her latest assessment (low before any).
 pub(crate) async fn current_level(db: &Db, survivor: Uuid) -> Result<RiskLevel, StoreError> {
-    let level: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT level FROM risk_assessments WHERE survivor_id = $1 ORDER BY assessed_on DESC, created_at DESC LIMIT 1",
-    )
+    let sql = format!("SELECT ({LEVEL_OF_S}) FROM survivors s WHERE s.id = $1");
+    let level: Option<Option<String>> = on_pool!(db, pool => sqlx::query_scalar(&sql)
     .bind(survivor)
     .fetch_optional(pool)
     .await?);
     Ok(level
+        .flatten()
         .and_then(|l| RiskLevel::parse(&l).ok())
         .unwrap_or(RiskLevel::Low))
 }
@@ -463,9 +463,21 @@ struct CaseloadDbRow {
     owner_org: Uuid,
     erased_at: Option<DateTime<Utc>>,
     next_due: Option<NaiveDate>,
+    next_kind: Option<String>,
     overdue: i64,
     closed: i64,
+    level: Option<String>,
 }
+
+/// The open follow-ups of the survivor `s` of a query, soonest first (shared by the next due
+/// date and its kind, so both name the same follow-up).
+const OPEN_OF_S: &str =
+    "FROM follow_ups f WHERE f.survivor_id = s.id AND f.done_on IS NULL AND f.cancelled_at IS NULL";
+
+/// Her latest risk level, for the survivor `s` of a query (the caseload and
+/// [`current_level`] read it the same way).
+const LEVEL_OF_S: &str = "SELECT r.level FROM risk_assessments r WHERE r.survivor_id = s.id \
+     ORDER BY r.assessed_on DESC, r.created_at DESC LIMIT 1";
 
 /// A caseworker's caseload: her survivors, overdue first, then by the next due step. The
 /// caseworker sees her own; a manager sees any worker's of the organisation. Audited as one
@@ -492,14 +504,19 @@ pub async fn caseload(
             "a caseload belongs to aftercare caseworkers".into(),
         ));
     }
-    let rows: Vec<CaseloadDbRow> = on_pool!(db, pool => sqlx::query_as(
+    // One query for every line: her next step and its kind, what is overdue, whether her
+    // case is closed and her risk level, instead of further look-ups per survivor.
+    let sql = format!(
         "SELECT s.id, s.reference, s.owner_org, s.erased_at,
-                (SELECT min(f.due_on) FROM follow_ups f WHERE f.survivor_id = s.id AND f.done_on IS NULL AND f.cancelled_at IS NULL) AS next_due,
-                (SELECT count(*) FROM follow_ups f WHERE f.survivor_id = s.id AND f.done_on IS NULL AND f.cancelled_at IS NULL AND f.due_on < $2) AS overdue,
-                (SELECT count(*) FROM case_closures c WHERE c.survivor_id = s.id AND c.reopened_at IS NULL) AS closed
+                (SELECT f.due_on {OPEN_OF_S} ORDER BY f.due_on, f.created_at LIMIT 1) AS next_due,
+                (SELECT f.kind {OPEN_OF_S} ORDER BY f.due_on, f.created_at LIMIT 1) AS next_kind,
+                (SELECT count(*) {OPEN_OF_S} AND f.due_on < $2) AS overdue,
+                (SELECT count(*) FROM case_closures c WHERE c.survivor_id = s.id AND c.reopened_at IS NULL) AS closed,
+                ({LEVEL_OF_S}) AS level
          FROM survivor_assignments a JOIN survivors s ON s.id = a.survivor_id
-         WHERE a.user_id = $1",
-    )
+         WHERE a.user_id = $1"
+    );
+    let rows: Vec<CaseloadDbRow> = on_pool!(db, pool => sqlx::query_as(&sql)
     .bind(worker.as_uuid())
     .bind(today)
     .fetch_all(pool)
@@ -524,30 +541,14 @@ pub async fn caseload(
         } else {
             None
         };
-        let next_kind: Option<String> = match row.next_due {
-            Some(due) => on_pool!(db, pool => sqlx::query_scalar(
-                "SELECT kind FROM follow_ups WHERE survivor_id = $1 AND due_on = $2 AND done_on IS NULL AND cancelled_at IS NULL LIMIT 1",
-            )
-            .bind(row.id)
-            .bind(due)
-            .fetch_optional(pool)
-            .await?),
-            None => None,
-        };
-        let level: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-            "SELECT level FROM risk_assessments WHERE survivor_id = $1 ORDER BY assessed_on DESC, created_at DESC LIMIT 1",
-        )
-        .bind(row.id)
-        .fetch_optional(pool)
-        .await?);
         out.push(CaseloadRow {
             survivor: SurvivorId::from_uuid(row.id),
             reference: row.reference,
             name,
-            next_kind: next_kind.and_then(|k| FollowUpKind::parse(&k).ok()),
+            next_kind: row.next_kind.and_then(|k| FollowUpKind::parse(&k).ok()),
             next_due: row.next_due,
             overdue: row.overdue,
-            risk: level.and_then(|l| RiskLevel::parse(&l).ok()),
+            risk: row.level.and_then(|l| RiskLevel::parse(&l).ok()),
             closed: row.closed > 0,
         });
     }
