@@ -342,7 +342,7 @@ pub async fn save(
     .await
     .map(|r| r.rows_affected()))?;
     write_areas(&mut tx, &key, case.id(), version, &input.areas).await?;
-    let today = at.date_naive();
+    let today = crate::clock::team_date(at);
     if latest.is_none() {
         let schedule = follow_ups::schedule_for(db, case.row.owner_org).await?;
         let level = follow_ups::current_level(db, case.id()).await?;

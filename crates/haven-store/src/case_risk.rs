@@ -114,7 +114,7 @@ pub async fn assess(
     let started = crate::care_plans::started_on(db, case.id())
         .await?
         .unwrap_or(case.row.created_at.date_naive());
-    let today = at.date_naive();
+    let today = crate::clock::team_date(at);
     let interval = schedule.interval((today - started).num_days(), level);
     let due_by = today
         .checked_add_days(Days::new(u64::from(interval)))

@@ -477,7 +477,11 @@ pub async fn screen(
     let (_, survivor, _) =
         episode_for(db, user, episode, Action::Write(FieldClass::Identity), at).await?;
     let fields = fields_for_rules(db, keyring, survivor.id).await?;
-    let screening = screening.checked(age_evidence(&fields, documents_seen, at.date_naive()))?;
+    let screening = screening.checked(age_evidence(
+        &fields,
+        documents_seen,
+        crate::clock::team_date(at),
+    ))?;
     let details = serde_json::to_string(&ScreeningDetails {
         control_means: screening.control_means.iter().map(|m| m.as_str()).collect(),
         exploitation: screening.exploitation.iter().map(|e| e.as_str()).collect(),
@@ -731,7 +735,7 @@ pub async fn station(
         let age = fields
             .get(&SurvivorField::DateOfBirth)
             .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .and_then(|dob| age_on(dob, at.date_naive()))
+            .and_then(|dob| age_on(dob, crate::clock::team_date(at)))
             .map(|a| a.to_string())
             .or_else(|| fields.get(&SurvivorField::StatedAge).cloned())
             .or_else(|| {

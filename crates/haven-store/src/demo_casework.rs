@@ -6,7 +6,7 @@ use crate::care_plans::{self, PlanInput};
 use crate::care_services::{self, ServiceInput};
 use crate::case_notes::{self, NoteInput};
 use crate::case_risk::{self, RiskInput};
-use crate::clock::now;
+use crate::clock::{now, team_date};
 use crate::crypto::Keyring;
 use crate::follow_ups;
 use crate::users;
@@ -66,12 +66,14 @@ fn area(
     }
 }
 
-/// Seeds the demo case-management records (after `demo::seed_survivors`).
+/// Seeds the demo case-management records (after `demo::seed_survivors`). Dates are counted
+/// from today where the team works, the date on which the pages judge what is overdue: her
+/// contact is five days late there, whatever the hour in UTC.
 #[tracing::instrument(skip_all)]
 pub async fn seed_casework(db: &Db, keyring: &Keyring) -> Result<(), StoreError> {
     let ctx = RequestContext::system("demo");
     let at = now();
-    let today = at.date_naive();
+    let today = team_date(at);
     let hoa = survivor(db, "PP-2026-001").await?;
     let pov = survivor(db, "PP-2026-002").await?;
     let aftercare = user(db, "aftercare").await?;

@@ -404,7 +404,7 @@ pub async fn complete(
             Some(
                 schedule
                     .next_due(started, done_on, level)
-                    .max(at.date_naive()),
+                    .max(crate::clock::team_date(at)),
             )
         } else {
             None

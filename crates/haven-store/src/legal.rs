@@ -457,7 +457,7 @@ pub async fn record_decision(
     linked(db, case.id, survivor).await?;
     let at = now();
     let minor = match survivors::read(db, keyring, user, ctx, survivor).await {
-        Ok(view) => minor_from(&view, at.date_naive()).unwrap_or(minor_if_unknown),
+        Ok(view) => minor_from(&view, crate::clock::team_date(at)).unwrap_or(minor_if_unknown),
         Err(_) => minor_if_unknown,
     };
     let checked = legal::check_decision(decision, minor)?;
@@ -1147,7 +1147,7 @@ pub async fn case_file(
                 survivors::read(db, keyring, user, ctx, SurvivorId::from_uuid(survivor_id)).await
             {
                 name = view.fields.get(&SurvivorField::Name).cloned();
-                minor = minor_from(&view, at.date_naive());
+                minor = minor_from(&view, crate::clock::team_date(at));
             }
         }
         if full {

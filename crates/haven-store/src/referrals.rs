@@ -60,7 +60,7 @@ pub async fn facts(
             .map(|v| v.trim())
             .filter(|v| !v.is_empty())
     };
-    let today = now().date_naive();
+    let today = crate::clock::team_today();
     let age = field(SurvivorField::DateOfBirth)
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .and_then(|dob| age_on(dob, today))
@@ -1013,7 +1013,7 @@ pub async fn record_service(
             "services are recorded once she is admitted".to_owned(),
         ));
     }
-    let today = now().date_naive();
+    let today = crate::clock::team_today();
     if delivered_on > today {
         return Err(ValidationError::new("delivered_on", "cannot be in the future").into());
     }

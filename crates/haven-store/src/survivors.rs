@@ -294,7 +294,10 @@ pub(crate) async fn create_in(
         return Err(StoreError::Forbidden(why.message().to_owned()));
     }
     let fields = validate_fields(fields)?;
-    haven_core::survivor::check_intake(&fields.iter().cloned().collect(), at.date_naive())?;
+    haven_core::survivor::check_intake(
+        &fields.iter().cloned().collect(),
+        crate::clock::team_date(at),
+    )?;
     let id = new_id();
     let data_key = DataKey::generate();
     let (key_id, wrapped) = keyring.wrap(&data_key, id);
@@ -460,7 +463,7 @@ pub async fn update(
     for (field, value) in &changes {
         current.insert(*field, value.clone());
     }
-    haven_core::survivor::check_intake(&current, at.date_naive())?;
+    haven_core::survivor::check_intake(&current, crate::clock::team_date(at))?;
     for (field, value) in &changes {
         let previous: Option<(Vec<u8>, DateTime<Utc>)> = on_tx!(&mut tx, conn => sqlx::query_as(
             "SELECT sealed, updated_at FROM survivor_fields WHERE survivor_id = $1 AND field = $2",

@@ -103,6 +103,13 @@ const ENROLMENT_API_ROUTES: [&str; 5] = [
     "/api/v1/auth/logout-all",
 ];
 
+/// Whether a session may make this request through the pages. Scope belongs to the session,
+/// not to the way it is presented: a read-only token sent as the session cookie reads pages
+/// but cannot post a form (signing out excepted).
+fn may_change_through_pages(scope: SessionScope, method: &axum::http::Method, path: &str) -> bool {
+    scope == SessionScope::Full || method.is_safe() || path == "/logout"
+}
+
 /// Pages such a user may still open: the account page (where enrolment happens) and sign-out.
 fn enrolment_page_allowed(path: &str) -> bool {
     path == "/account" || path.starts_with("/account/") || path == "/logout" || path == "/lang"
@@ -163,6 +170,16 @@ impl FromRequestParts<AppState> for PageUser {
         match resolve(state, token).await {
             Ok(Some(found)) if found.must_enrol && !enrolment_page_allowed(parts.uri.path()) => {
                 Err(Redirect::to("/account").into_response())
+            }
+            Ok(Some(found))
+                if !may_change_through_pages(
+                    found.session.scope,
+                    &parts.method,
+                    parts.uri.path(),
+                ) =>
+            {
+                let locale = locale_for(&parts.headers, Some(&found.user));
+                Err(crate::pages::read_only_page(locale))
             }
             Ok(Some(found)) => {
                 let Ok(addr) = ClientAddr::from_request_parts(parts, state).await;

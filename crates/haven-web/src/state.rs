@@ -1,6 +1,5 @@
 //! What every request handler can reach: the database, the password hasher, settings.
 
-use chrono::Offset;
 use haven_core::Settings;
 use haven_store::{Db, Keyring, PasswordHasher, StoreError};
 use std::sync::Arc;
@@ -36,7 +35,7 @@ impl Default for WebConfig {
             body_limit: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
-            local_offset: chrono::FixedOffset::east_opt(7 * 3600).unwrap_or(chrono::Utc.fix()),
+            local_offset: haven_store::clock::default_team_offset(),
             upload_idle_timeout: Duration::from_secs(60),
         }
     }
@@ -59,12 +58,20 @@ pub struct AppState {
 const SETTINGS_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
+    /// Today's date where the team works (the configured offset, Cambodia by default): a
+    /// follow-up due today is not overdue until the day is over there, and forms start from
+    /// this date. The one "today" of the web layer.
+    pub fn team_today(&self) -> chrono::NaiveDate {
+        haven_store::clock::local_date(haven_store::clock::now(), self.config.local_offset)
+    }
+
     pub async fn new(
         db: Db,
         hasher: PasswordHasher,
         config: WebConfig,
     ) -> Result<AppState, StoreError> {
         let settings = haven_store::settings::load(&db).await?;
+        haven_store::clock::set_team_offset(config.local_offset);
         Ok(AppState {
             db,
             hasher,

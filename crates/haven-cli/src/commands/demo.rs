@@ -69,6 +69,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         .write_new(&key_file)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let keyring = super::load_keyring(&db, &key_file).await?;
+    // The demo's dates are counted from today where the team works.
+    let web = config::web_config(&FileConfig::default(), false);
+    haven_store::clock::set_team_offset(web.local_offset);
     haven_store::demo::seed(&db, &hasher, &password)
         .await
         .context("cannot fill the demo database")?;
@@ -91,14 +94,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     haven_store::demo_legal::seed_legal(&db, &keyring, &locker)
         .await
         .context("cannot add the demo legal case")?;
-    let state = AppState::new(
-        db.clone(),
-        hasher,
-        config::web_config(&FileConfig::default(), false),
-    )
-    .await?
-    .with_keyring(keyring)
-    .with_evidence(locker);
+    let state = AppState::new(db.clone(), hasher, web)
+        .await?
+        .with_keyring(keyring)
+        .with_evidence(locker);
 
     let users: Vec<&str> = haven_store::demo::USERS
         .iter()

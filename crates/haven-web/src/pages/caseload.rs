@@ -155,9 +155,7 @@ async fn caseload_page(
         return (jar, render(&page)).into_response();
     }
     // Overdue is judged on the date where the team works.
-    let today = haven_store::clock::now()
-        .with_timezone(&state.config.local_offset)
-        .date_naive();
+    let today = state.team_today();
     let worker = query
         .worker
         .as_deref()

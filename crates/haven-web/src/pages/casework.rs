@@ -472,9 +472,7 @@ pub(crate) async fn file_page(
     let shell = Shell::new(locale, Some(user), csrf, &path);
     let t = &shell.t;
     // Overdue is judged, and forms start, from the date where the team works.
-    let local_today = haven_store::clock::now()
-        .with_timezone(&state.config.local_offset)
-        .date_naive();
+    let local_today = state.team_today();
     let notice = notice
         .or_else(|| case_forms::saved_notice(t, query.saved.as_deref(), query.next.as_deref()));
     let fields = &file.survivor.fields;

@@ -241,6 +241,17 @@ pub fn error_page(locale: Locale, err: ApiError) -> Response {
         .into_response()
 }
 
+/// The refusal of a change made with a read-only session (403): it says why and what to do.
+pub fn read_only_page(locale: Locale) -> Response {
+    let shell = Shell::new(locale, None, String::new(), "/");
+    let page = MessagePage {
+        heading: shell.t.get("error-read-only-title"),
+        message: shell.t.get("error-read-only"),
+        shell,
+    };
+    (StatusCode::FORBIDDEN, render(&page)).into_response()
+}
+
 /// The page shown for a section the user may not open, or a path that does not exist. Both
 /// look the same, so the answer does not reveal what exists.
 pub fn not_found_page(

@@ -1236,7 +1236,7 @@ pub async fn portal_referral(
                 label: service_name(t, s),
             })
             .collect(),
-        today: haven_store::clock::now().date_naive().to_string(),
+        today: state.team_today().to_string(),
         shell,
     };
     (jar, render(&page)).into_response()

@@ -4,7 +4,7 @@
 
 use crate::referrals::Session;
 use crate::support::DEMO_USERS;
-use chrono::{Days, Months, NaiveDate, Utc};
+use chrono::{Days, Months, NaiveDate};
 use haven_store::testing::TestDb;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -34,8 +34,10 @@ pub fn is_casework_route(path: &str) -> bool {
             && SURVIVOR_PARTS.iter().any(|p| path.ends_with(p)))
 }
 
+/// Today where the team works: the date the API judges "overdue" on and the demo is seeded
+/// around (already tomorrow in Phnom Penh from 17:00 UTC).
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    haven_store::clock::team_today()
 }
 
 fn days_ago(days: u64) -> String {

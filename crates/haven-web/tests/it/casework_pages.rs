@@ -435,6 +435,65 @@ async fn forms_without_a_token_are_refused(db: TestDb) {
     assert!(!html.contains("PP-2026-001"));
 }
 
+/// A read-only API token presented as the session cookie reads pages but cannot post a form:
+/// scope belongs to the session, wherever it is used. Nothing is saved.
+async fn a_read_only_token_cannot_write_through_the_pages(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let s1 = survivor_id(&app.db.db, "PP-2026-001").await;
+    let (status, body) = crate::support::api_call(
+        &app,
+        None,
+        "post",
+        "/api/v1/auth/login",
+        Some(serde_json::json!({
+            "username": "aftercare",
+            "password": crate::support::DEMO_PASSWORD,
+            "scope": "read",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().unwrap();
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let base: reqwest::Url = app.url("/").parse().unwrap();
+    jar.add_cookie_str(&format!("haven_session={token}; Path=/"), &base);
+    jar.add_cookie_str("haven_lang=en; Path=/", &base);
+    let client = Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let file = format!("/survivors/{s1}");
+    let response = client.get(app.url(&file)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "reading is allowed");
+    let csrf = csrf_from(&response.text().await.unwrap());
+    let response = client
+        .post(app.url(&format!("{file}/notes")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body", "WRITTEN-WITH-A-READ-TOKEN"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response.text().await.unwrap().contains("may only read"));
+    let aftercare = page_for(&app, "aftercare").await;
+    let (_, html) = aftercare.get(&app, &file).await;
+    assert!(
+        !html.contains("WRITTEN-WITH-A-READ-TOKEN"),
+        "the note was saved"
+    );
+    // Signing out still works with it.
+    let response = client
+        .post(app.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(response.status(), StatusCode::FORBIDDEN);
+}
+
 /// Her caseworker writes the plan, reviews it and sees what changed; logs a service and a
 /// follow-up; her caseload shows the overdue contact first. The manager moves her.
 async fn a_caseworker_keeps_her_file_and_the_manager_moves_her(db: TestDb) {
@@ -648,4 +707,5 @@ haven_store::test_both_backends!(
     bad_input_comes_back_with_the_reason,
     forms_without_a_token_are_refused,
     a_caseworker_keeps_her_file_and_the_manager_moves_her,
+    a_read_only_token_cannot_write_through_the_pages,
 );

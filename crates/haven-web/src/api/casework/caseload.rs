@@ -2,7 +2,7 @@
 //! caseworker's load, the team's overdue follow-ups, and moving a survivor to another
 //! caseworker (audited). Team views carry references and dates only, never survivor data.
 
-use super::{path_uuid, staff, survivor_id, today};
+use super::{path_uuid, staff, survivor_id};
 use crate::api::json::ApiJson;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
@@ -69,7 +69,7 @@ async fn caseload_of(
         &caller.user,
         &caller.context(),
         worker,
-        today(state),
+        state.team_today(),
     )
     .await?;
     Ok(caseload_out(worker, rows))
@@ -115,7 +115,7 @@ pub async fn team(
     State(state): State<AppState>,
     caller: ApiUser,
 ) -> Result<Json<Vec<WorkerLoadOut>>, ApiError> {
-    let loads = follow_ups::team_loads(&state.db, &caller.user, today(&state)).await?;
+    let loads = follow_ups::team_loads(&state.db, &caller.user, state.team_today()).await?;
     Ok(Json(
         loads
             .into_iter()
@@ -170,7 +170,7 @@ pub async fn team_overdue(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 500"));
     }
-    let today = today(&state);
+    let today = state.team_today();
     let (items, total) = follow_ups::team_overdue(&state.db, &caller.user, today, limit).await?;
     Ok(Json(OverdueList {
         items: items

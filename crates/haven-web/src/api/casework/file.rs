@@ -7,7 +7,7 @@ use super::notes::{note_out, NoteOut};
 use super::plan::{plan_out, PlanOut};
 use super::risk::{incident_out, risk_out, IncidentOut, RiskOut};
 use super::services::{service_out, ServiceItem};
-use super::{survivor_id, today};
+use super::survivor_id;
 use crate::api::survivors::{survivor_out, SurvivorOut};
 use crate::auth::ApiUser;
 use crate::error::ApiError;
@@ -52,7 +52,7 @@ pub async fn read(
     )
     .await?;
     let closed = file.is_closed();
-    let today = today(&state);
+    let today = state.team_today();
     Ok(Json(CaseFileOut {
         survivor: survivor_out(file.survivor),
         closed,

@@ -1,7 +1,7 @@
 //! Her follow-ups (contacts, plan reviews, check-ins after closure) and the organisation's
 //! follow-up schedule. Completing a contact schedules the next by the schedule and her risk.
 
-use super::{bad, date, optional_date, path_uuid, survivor_id, today, Created};
+use super::{bad, date, optional_date, path_uuid, survivor_id, Created};
 use crate::api::json::ApiJson;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
@@ -61,7 +61,7 @@ pub async fn list(
         survivor_id(&id)?,
     )
     .await?;
-    let today = today(&state);
+    let today = state.team_today();
     Ok(Json(
         list.into_iter().map(|f| follow_up_out(f, today)).collect(),
     ))
@@ -127,7 +127,7 @@ pub async fn complete(
 ) -> Result<Json<Completed>, ApiError> {
     let follow_up = path_uuid(&id, "follow-up")?;
     let done_on =
-        optional_date("done_on", body.done_on.as_deref())?.unwrap_or_else(|| today(&state));
+        optional_date("done_on", body.done_on.as_deref())?.unwrap_or_else(|| state.team_today());
     let next = follow_ups::complete(
         &state.db,
         state.keyring()?,

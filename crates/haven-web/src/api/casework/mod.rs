@@ -94,14 +94,6 @@ pub(crate) fn bad(e: ValidationError) -> ApiError {
     ApiError::bad_request(e.to_string())
 }
 
-/// Today's date where the team works (the configured offset, Cambodia by default): a
-/// follow-up due today is not overdue until the day is over there.
-pub(crate) fn today(state: &AppState) -> NaiveDate {
-    haven_store::clock::now()
-        .with_timezone(&state.config.local_offset)
-        .date_naive()
-}
-
 /// A calendar date written as YYYY-MM-DD.
 pub(crate) fn date(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
