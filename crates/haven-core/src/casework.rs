@@ -381,19 +381,9 @@ impl ServiceKind {
     }
 }
 
-/// The latest date that is "today" for a user somewhere: the server keeps UTC, and a
-/// caseworker in Cambodia (UTC+7) writes the local date, a day ahead of UTC each night until
-/// 07:00. Dates a person types are checked against this, not the UTC date.
-pub fn latest_today(utc_today: NaiveDate) -> NaiveDate {
-    utc_today.succ_opt().unwrap_or(utc_today)
-}
-
-/// The earliest date that is still "today" for a user somewhere (UTC−12 and later).
-pub fn earliest_today(utc_today: NaiveDate) -> NaiveDate {
-    utc_today.pred_opt().unwrap_or(utc_today)
-}
-
 /// Checks the date of a service: not before she was rescued (when known) and not in the future.
+/// `today` is the date where the team works (a caseworker in Cambodia writes the local date,
+/// a day ahead of UTC each night until 07:00).
 pub fn check_service_date(
     delivered_on: NaiveDate,
     rescued_on: Option<NaiveDate>,
@@ -407,7 +397,7 @@ pub fn check_service_date(
             ));
         }
     }
-    if delivered_on > latest_today(today) {
+    if delivered_on > today {
         return Err(ValidationError::new(
             "delivered_on",
             format!("the service is dated {delivered_on}, which is in the future; record it once it has happened"),
@@ -880,9 +870,9 @@ mod tests {
         let err = check_service_date(d("2026-01-01"), Some(d("2026-02-01")), today).unwrap_err();
         assert!(err.message.contains("before she was rescued"));
         assert!(check_service_date(d("2026-12-01"), None, today).is_err());
-        // The local date in Cambodia is a day ahead of UTC each night.
-        assert!(check_service_date(d("2026-11-27"), None, today).is_ok());
-        assert!(check_service_date(d("2026-11-28"), None, today).is_err());
+        // `today` is the team's date: today is fine, tomorrow is not.
+        assert!(check_service_date(d("2026-11-26"), None, today).is_ok());
+        assert!(check_service_date(d("2026-11-27"), None, today).is_err());
         assert!(check_service_date(d("2026-02-01"), Some(d("2026-02-01")), today).is_ok());
     }
 

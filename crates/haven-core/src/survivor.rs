@@ -393,28 +393,36 @@ impl From<Reference> for String {
 /// Normalises a name for exact look-up through a blind index: case, spacing and Unicode
 /// composition must not matter, so "Sreymom  KEO" finds "sreymom keo".
 pub fn normalise_name(name: &str) -> String {
-    name.split_whitespace()
+    use unicode_normalization::UnicodeNormalization;
+    let composed: String = name.nfc().collect();
+    composed
+        .split_whitespace()
         .map(str::to_lowercase)
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// Normalises a Cambodian or Vietnamese phone number to E.164 (`+855...`, `+84...`) for exact
-/// look-up; other international numbers keep their `+`; returns `None` for non-numbers.
+/// look-up; other international numbers keep their country code; returns `None` for anything
+/// that cannot be a phone number (E.164: a country code never starts with 0, and a number has
+/// 6 to 15 digits).
 pub fn normalise_phone(phone: &str) -> Option<String> {
     let trimmed = phone.trim();
     let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() < 6 || digits.len() > 15 {
+    if digits.len() < 6 {
         return None;
     }
-    if trimmed.starts_with('+') {
-        return Some(format!("+{digits}"));
-    }
-    if let Some(rest) = digits.strip_prefix("00") {
-        return Some(format!("+{rest}"));
-    }
-    // A national number with a leading 0 is taken as Cambodian.
-    digits.strip_prefix('0').map(|rest| format!("+855{rest}"))
+    // "+855 ...", "(+855) ..." are written with their country code.
+    let international = trimmed.trim_start_matches(['(', ' ']).starts_with('+');
+    let e164 = if international {
+        digits
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_owned()
+    } else {
+        // A national number with a leading 0 is taken as Cambodian.
+        format!("855{}", digits.strip_prefix('0')?)
+    };
+    ((6..=15).contains(&e164.len()) && !e164.starts_with('0')).then(|| format!("+{e164}"))
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ pub async fn record(
     check_service_date(
         input.delivered_on,
         case.rescued_on(db).await?,
-        at.date_naive(),
+        crate::clock::team_date(at),
     )?;
     check_service_text("outcome", &input.outcome)?;
     let result = input

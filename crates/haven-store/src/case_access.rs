@@ -110,7 +110,7 @@ impl Case {
         .bind(self.row.id)
         .fetch_one(pool)
         .await?);
-        Ok(rescued.map(|t| t.date_naive()))
+        Ok(rescued.map(crate::clock::team_date))
     }
 }
 

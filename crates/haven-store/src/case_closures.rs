@@ -10,9 +10,7 @@ use crate::follow_ups;
 use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
-use haven_core::casework::{
-    latest_today, post_closure_check_ins, ClosureCriteria, FollowUpKind, MAX_TEXT,
-};
+use haven_core::casework::{post_closure_check_ins, ClosureCriteria, FollowUpKind, MAX_TEXT};
 use haven_core::policy::Action;
 use haven_core::{FieldClass, RequestContext, SurvivorId, ValidationError};
 use uuid::Uuid;
@@ -71,7 +69,7 @@ pub async fn close(
         )
         .into());
     }
-    if input.closed_on > latest_today(at.date_naive()) {
+    if input.closed_on > crate::clock::team_date(at) {
         return Err(
             ValidationError::new("closed_on", "a case cannot be closed in the future").into(),
         );

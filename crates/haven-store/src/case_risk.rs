@@ -9,9 +9,7 @@ use crate::follow_ups;
 use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError};
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use haven_core::casework::{
-    assessed_level, latest_today, IncidentKind, RiskFactors, RiskLevel, MAX_TEXT,
-};
+use haven_core::casework::{assessed_level, IncidentKind, RiskFactors, RiskLevel, MAX_TEXT};
 use haven_core::policy::Action;
 use haven_core::{FieldClass, RequestContext, SurvivorId, ValidationError};
 use serde::{Deserialize, Serialize};
@@ -66,7 +64,7 @@ struct SealedIncident {
 }
 
 fn check_day(field: &'static str, day: NaiveDate, today: NaiveDate) -> Result<(), ValidationError> {
-    if day > latest_today(today) {
+    if day > today {
         return Err(ValidationError::new(
             field,
             format!("{day} is in the future"),
@@ -99,7 +97,11 @@ pub async fn assess(
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
     case.require(user, Action::Write(FieldClass::Psychosocial))?;
-    check_day("assessed_on", input.assessed_on, at.date_naive())?;
+    check_day(
+        "assessed_on",
+        input.assessed_on,
+        crate::clock::team_date(at),
+    )?;
     check_long("notes", &input.notes)?;
     let level = assessed_level(input.factors, input.judged);
     let key = case.key(db, keyring).await?;
@@ -211,7 +213,11 @@ pub async fn report_incident(
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
     case.require(user, Action::Write(FieldClass::Psychosocial))?;
-    check_day("occurred_on", input.occurred_on, at.date_naive())?;
+    check_day(
+        "occurred_on",
+        input.occurred_on,
+        crate::clock::team_date(at),
+    )?;
     if input.account.trim().is_empty() {
         return Err(ValidationError::new("account", "say what happened").into());
     }

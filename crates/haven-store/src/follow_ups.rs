@@ -13,8 +13,7 @@ use crate::users::User;
 use crate::{dialect, on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use haven_core::casework::{
-    caseload_order, earliest_today, latest_today, CaseloadKey, FollowUpKind, RiskLevel, Schedule,
-    MAX_TEXT,
+    caseload_order, CaseloadKey, FollowUpKind, RiskLevel, Schedule, MAX_TEXT,
 };
 use haven_core::policy::{decide, Action, Grant, RecordFacts};
 use haven_core::{
@@ -324,7 +323,7 @@ pub async fn add(
         )
         .into());
     }
-    if due_on < earliest_today(at.date_naive()) {
+    if due_on < crate::clock::team_date(at) {
         return Err(ValidationError::new(
             "due_on",
             format!("{due_on} is in the past; schedule a follow-up for today or later"),
@@ -379,7 +378,7 @@ pub async fn complete(
             "this follow-up is already done or was cancelled".into(),
         ));
     }
-    if done_on > latest_today(at.date_naive()) {
+    if done_on > crate::clock::team_date(at) {
         return Err(
             ValidationError::new("done_on", "a follow-up cannot be done in the future").into(),
         );

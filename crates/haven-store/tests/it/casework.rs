@@ -1,4 +1,4 @@
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use haven_core::casework::{
     AreaPlan, AreaStatus, ClosureCriteria, FollowUpKind, Goal, GoalStatus, IncidentKind, PlanArea,
     PlanChange, Responsible, RiskFactors, RiskLevel, Schedule, ServiceKind,
@@ -25,8 +25,9 @@ fn ctx() -> RequestContext {
     RequestContext::system("test")
 }
 
+/// Today where the team works: the date the store schedules and judges on.
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    haven_store::clock::team_today()
 }
 
 fn ago(days: u64) -> NaiveDate {

@@ -115,7 +115,7 @@ use utoipa::{Modify, OpenApi};
         super::casework::notes::add,
         document,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &UniqueOperationIds),
 )]
 pub struct ApiDoc;
 
@@ -128,6 +128,35 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Handlers in different modules share names (`list`, `read`, `create`), and an operation ID
+/// must be unique in the document for client generators and fuzzers to accept it: each one is
+/// named after its method and path instead (`get_survivors_id_plan`).
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let slug: String = path
+                .trim_start_matches("/api/v1/")
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join("_");
+            for (method, operation) in [
+                ("get", item.get.as_mut()),
+                ("post", item.post.as_mut()),
+                ("put", item.put.as_mut()),
+                ("patch", item.patch.as_mut()),
+                ("delete", item.delete.as_mut()),
+            ] {
+                if let Some(operation) = operation {
+                    operation.operation_id = Some(format!("{method}_{slug}"));
+                }
+            }
+        }
     }
 }
 
@@ -175,5 +204,22 @@ mod tests {
             .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
             .collect();
         assert_eq!(documented, routed);
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = ApiDoc::openapi();
+        let mut seen = BTreeSet::new();
+        for item in doc.paths.paths.values() {
+            for operation in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                assert!(!id.is_empty(), "an operation without an ID");
+                assert!(seen.insert(id.clone()), "{id} is used twice");
+            }
+        }
+        assert!(seen.contains("get_survivors_id_plan"), "{seen:?}");
     }
 }
