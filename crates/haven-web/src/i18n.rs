@@ -111,6 +111,82 @@ mod tests {
         assert!(all_keys.len() > 40);
     }
 
+    /// Every key the code or a template asks for by name, in English (the other languages
+    /// are held to English's keys above).
+    fn english_keys() -> BTreeSet<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/en");
+        std::fs::read_dir(&root)
+            .expect("locales/en")
+            .flat_map(|e| keys(&std::fs::read_to_string(e.expect("entry").path()).expect("ftl")))
+            .collect()
+    }
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("source folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "html") {
+                let text = std::fs::read_to_string(&path).expect("source file");
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+
+    /// The keys asked for literally: `t.get("key")`, `.with("key", …)`, `.with_args("key", …)`.
+    fn literal_keys(text: &str, families: &BTreeSet<String>) -> Vec<String> {
+        let mut found = Vec::new();
+        for call in [".get(", ".with(", ".with_args("] {
+            for (at, _) in text.match_indices(call) {
+                let Some(rest) = text[at + call.len()..].trim_start().strip_prefix('"') else {
+                    continue;
+                };
+                let Some(end) = rest.find('"') else { continue };
+                let key = &rest[..end];
+                let shaped = key.contains('-')
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                let family = key.split('-').next().unwrap_or_default();
+                if shaped && families.contains(family) {
+                    found.push(key.to_owned());
+                }
+            }
+        }
+        found
+    }
+
+    /// A page must never show a raw key such as `referral-notification-incident-reported`:
+    /// every key named in the code or the templates exists (and so, by the test above, in
+    /// Khmer and Vietnamese too).
+    #[test]
+    fn every_key_the_code_names_exists() {
+        let known = english_keys();
+        let families: BTreeSet<String> = known
+            .iter()
+            .filter_map(|k| k.split('-').next().map(str::to_owned))
+            .collect();
+        let crate_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        sources(&crate_root.join("src"), &mut files);
+        sources(&crate_root.join("templates"), &mut files);
+        let mut checked = 0;
+        let mut missing = Vec::new();
+        for (path, text) in &files {
+            for key in literal_keys(text, &families) {
+                checked += 1;
+                if !known.contains(&key) {
+                    missing.push(format!("{key} ({path})"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys with no translation: {missing:#?}");
+        assert!(
+            checked > 300,
+            "only {checked} keys found: is the scanner still right?"
+        );
+    }
+
     #[test]
     fn strings_come_in_the_chosen_language() {
         assert_eq!(Translator::new(Locale::En).get("login-title"), "Sign in");
