@@ -98,7 +98,7 @@ pub async fn assess(
     let at = now();
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(FieldClass::Psychosocial))?;
+    case.require(user, Action::ManageCase)?;
     check_day("assessed_on", input.assessed_on, at.date_naive())?;
     check_long("notes", &input.notes)?;
     let level = assessed_level(input.factors, input.judged);
@@ -210,7 +210,7 @@ pub async fn report_incident(
     let at = now();
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(FieldClass::Psychosocial))?;
+    case.require(user, Action::ManageCase)?;
     check_day("occurred_on", input.occurred_on, at.date_naive())?;
     if input.account.trim().is_empty() {
         return Err(ValidationError::new("account", "say what happened").into());

@@ -53,6 +53,7 @@ pub async fn seed_crisis_care(db: &Db, keyring: &Keyring) -> Result<(), StoreErr
     let investigator = demo_user(db, "investigator").await?;
     let aftercare = demo_user(db, "aftercare").await?;
     let aftercare2 = demo_user(db, "aftercare2").await?;
+    let manager = demo_user(db, "manager").await?;
     let start = now();
     let hours = |h: i64| start - Duration::hours(h);
     let minutes = |m: i64| start - Duration::minutes(m);
@@ -80,6 +81,7 @@ pub async fn seed_crisis_care(db: &Db, keyring: &Keyring) -> Result<(), StoreErr
     users::set_languages(db, &ctx, aftercare2.id, "km,vi").await?;
     roster(
         db,
+        &manager,
         &aftercare,
         &aftercare2,
         &ctx,
@@ -326,11 +328,14 @@ async fn confirm_safeguards(
     Ok(())
 }
 
-/// The roster: staff day and night since the raid, with nobody on duty for eight hours
+/// The roster, set by the manager (the investigator recorded the raid, so there is no
+/// aftercare lead): staff day and night since the raid, with nobody on duty for eight hours
 /// starting four to five hours from now (the roster-gap alert), and the only Vietnamese
-/// speaker (Lan) on one shift, now over (the language-gap alert for PP-2026-001).
+/// speaker (Lan) back on a short shift that ends in two hours (the language-gap alert for
+/// PP-2026-001). Both demo aftercare workers are on duty now, so both see the girls.
 async fn roster(
     db: &Db,
+    manager: &User,
     aftercare: &User,
     aftercare2: &User,
     ctx: &RequestContext,
@@ -351,9 +356,14 @@ async fn roster(
         ),
         (aftercare, gap_from - Duration::hours(12), gap_from),
         (aftercare, gap_to, gap_to + Duration::hours(12)),
+        (
+            aftercare2,
+            start - Duration::hours(2),
+            start + Duration::hours(2),
+        ),
     ];
     for (staff, from, to) in shifts {
-        interventions::add_shift(db, aftercare, ctx, intervention, staff.id, from, to).await?;
+        interventions::add_shift(db, manager, ctx, intervention, staff.id, from, to).await?;
     }
     Ok(())
 }
