@@ -53,7 +53,6 @@ pub async fn seed_crisis_care(db: &Db, keyring: &Keyring) -> Result<(), StoreErr
     let investigator = demo_user(db, "investigator").await?;
     let aftercare = demo_user(db, "aftercare").await?;
     let aftercare2 = demo_user(db, "aftercare2").await?;
-    let manager = demo_user(db, "manager").await?;
     let start = now();
     let hours = |h: i64| start - Duration::hours(h);
     let minutes = |m: i64| start - Duration::minutes(m);
@@ -81,7 +80,6 @@ pub async fn seed_crisis_care(db: &Db, keyring: &Keyring) -> Result<(), StoreErr
     users::set_languages(db, &ctx, aftercare2.id, "km,vi").await?;
     roster(
         db,
-        &manager,
         &aftercare,
         &aftercare2,
         &ctx,
@@ -335,7 +333,6 @@ async fn confirm_safeguards(
 /// PP-2026-001). Both demo aftercare workers are on duty now, so both see the girls.
 async fn roster(
     db: &Db,
-    manager: &User,
     aftercare: &User,
     aftercare2: &User,
     ctx: &RequestContext,
@@ -343,6 +340,7 @@ async fn roster(
     occurred_at: DateTime<Utc>,
     start: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let manager = demo_user(db, "manager").await?;
     let gap_from = (start + Duration::hours(5))
         .duration_trunc(Duration::hours(1))
         .map_err(|e| StoreError::Internal(format!("demo roster: {e}")))?;
@@ -363,7 +361,7 @@ async fn roster(
         ),
     ];
     for (staff, from, to) in shifts {
-        interventions::add_shift(db, manager, ctx, intervention, staff.id, from, to).await?;
+        interventions::add_shift(db, &manager, ctx, intervention, staff.id, from, to).await?;
     }
     Ok(())
 }
