@@ -29,6 +29,10 @@ pub const SAFEGUARD_INTERVAL: Duration = Duration::hours(12);
 pub const MAX_SHIFT: Duration = Duration::hours(24);
 /// The staff's own language: a girl who speaks it needs no other.
 pub const STAFF_LANGUAGE: &str = "km";
+/// A rostered person may read the girls' records this long before her shift starts and after
+/// it ends, so the team can hand over at the police station; outside it the roster grants
+/// nothing, so a shift booked for next month opens nothing today.
+pub const HANDOVER_MARGIN: Duration = Duration::minutes(30);
 
 macro_rules! choice_enum {
     ($(#[$meta:meta])* $name:ident, $field:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -151,6 +155,23 @@ pub struct Shift<U> {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub languages: Vec<String>,
+}
+
+/// Whether a shift from `starts_at` to `ends_at` puts its staff on the crisis team at `now`:
+/// during the shift, with the hand-over margin either side.
+pub fn on_crisis_duty(
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    let (latest_start, earliest_end) = crisis_duty_bounds(now);
+    starts_at <= latest_start && ends_at > earliest_end
+}
+
+/// The same rule as [`on_crisis_duty`], as bounds for a query: a shift counts at `now` when it
+/// starts at or before the first value and ends after the second.
+pub fn crisis_duty_bounds(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    (now + HANDOVER_MARGIN, now - HANDOVER_MARGIN)
 }
 
 /// Checks a shift's times.
@@ -896,5 +917,30 @@ mod tests {
             .unwrap_err()
             .message
             .contains("toiletries"));
+    }
+
+    #[test]
+    fn a_shift_grants_crisis_duty_only_around_its_own_hours() {
+        let now = t(0);
+        let minutes = |m: i64| now + Duration::minutes(m);
+        // (starts, ends, on duty now?)
+        let table = [
+            (t(-2), t(6), true),                 // during the shift
+            (minutes(29), t(8), true),           // starts within the hand-over margin
+            (minutes(30), t(8), true),           // exactly at the margin
+            (minutes(31), t(8), false),          // too early
+            (t(48), t(56), false),               // a shift in two days
+            (t(24 * 30), t(24 * 30 + 1), false), // a one-hour shift next month
+            (t(-8), minutes(-29), true),         // ended within the margin
+            (t(-8), minutes(-30), false),        // ended at the margin
+            (t(-60), t(-48), false),             // ended two days ago
+        ];
+        for (starts, ends, expected) in table {
+            assert_eq!(
+                on_crisis_duty(starts, ends, now),
+                expected,
+                "{starts} – {ends}"
+            );
+        }
     }
 }

@@ -152,6 +152,15 @@ pub fn works_crisis_care(roles: &Roles) -> bool {
     roles.contains(Role::Aftercare) || roles.contains(Role::Manager)
 }
 
+/// Who may put staff on an intervention's roster or take them off it: a manager of the
+/// organisation, or the intervention's lead for aftercare, who is the aftercare worker who
+/// recorded it. Being rostered opens every girl of the intervention, so nobody else may
+/// roster anyone, herself included. The caller checks that the intervention belongs to the
+/// user's organisation.
+pub fn may_roster(user: UserId, roles: &Roles, recorded_by: Option<UserId>) -> bool {
+    roles.contains(Role::Manager) || (roles.contains(Role::Aftercare) && recorded_by == Some(user))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +220,28 @@ mod tests {
             assert!(!may_see(&roles(r)), "{r}");
         }
         assert!(!works_crisis_care(&roles("investigator")));
+    }
+
+    #[test]
+    fn only_a_manager_or_the_lead_may_roster() {
+        let roles = |r: &str| Roles::parse_list(r).unwrap();
+        let id = |n: u128| UserId::from_uuid(uuid::Uuid::from_u128(n));
+        let (lead, other) = (id(1), id(2));
+        // (who, roles, recorded by, may roster?)
+        let table = [
+            (other, "manager", Some(lead), true),
+            (other, "manager", None, true),
+            (lead, "aftercare", Some(lead), true),
+            (other, "aftercare", Some(lead), false),
+            (other, "aftercare", None, false),
+            // Recording it as an investigator makes nobody a crisis-care lead.
+            (lead, "investigator", Some(lead), false),
+            (lead, "legal", Some(lead), false),
+            (other, "admin", Some(lead), false),
+            (other, "partner", Some(lead), false),
+        ];
+        for (who, r, recorded_by, expected) in table {
+            assert_eq!(may_roster(who, &roles(r), recorded_by), expected, "{r}");
+        }
     }
 }

@@ -38,8 +38,9 @@ pub struct RecordFacts {
     pub legal_classes: Vec<FieldClass>,
     /// Until when the asking user holds break-glass access to this record, if at all.
     pub break_glass_until: Option<DateTime<Utc>>,
-    /// Aftercare staff rostered on the intervention she was rescued in, while she is still in
-    /// crisis care: the team at the police station cares for every girl, day and night.
+    /// Aftercare staff on duty now (their shift, give or take the hand-over margin) on the
+    /// roster of the intervention she was rescued in, while she is still in crisis care: the
+    /// team at the police station cares for every girl, day and night.
     pub crisis_team: Vec<UserId>,
 }
 
@@ -49,8 +50,13 @@ pub enum Action {
     See,
     /// Read fields of a class.
     Read(FieldClass),
-    /// Change fields of a class.
+    /// Change fields of a class of her record (what she told the team, how to reach her
+    /// family, her immediate needs), which the crisis team revises as her story comes out.
     Write(FieldClass),
+    /// Change her long-term case: her plan, services, case notes, risk, incidents,
+    /// follow-ups, closing or re-opening it. Her assigned caseworkers only: the crisis team
+    /// cares for her at the police station, it does not decide her next years.
+    ManageCase,
     /// Register a new survivor.
     Create,
     /// Change who is assigned.
@@ -73,7 +79,8 @@ pub enum Action {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grant {
     Assigned,
-    /// On the roster of her intervention while she is in crisis care.
+    /// On shift on the roster of her intervention while she is in crisis care; opens crisis
+    /// care and her record, never the management of her long-term case.
     CrisisTeam,
     ManagerOversight,
     LegalConsent,
@@ -250,6 +257,15 @@ pub fn decide(
                 Decision::Allow(Grant::Assigned)
             } else {
                 Decision::Deny(Refusal::MedicalRestricted)
+            }
+        }
+        Action::ManageCase => {
+            if assigned {
+                Decision::Allow(Grant::Assigned)
+            } else if same_org {
+                Decision::Deny(Refusal::NotAssigned)
+            } else {
+                Decision::Deny(Refusal::OtherOrganisation)
             }
         }
         Action::ReadConfidential => {
@@ -594,6 +610,86 @@ mod tests {
             check(OTHER_CASEWORKER, "aftercare", OWN, Read(Identity), &r),
             Decision::Deny(Refusal::NotAssigned)
         );
+    }
+
+    #[test]
+    fn the_crisis_grant_is_for_crisis_care_not_her_long_term_case() {
+        let mut r = record();
+        r.crisis_team = vec![user(OTHER_CASEWORKER)];
+        let allow = |g| Decision::Allow(g);
+        let deny = |d| Decision::Deny(d);
+        // (who, roles, action, decision)
+        let table: Vec<(u128, &str, Action, Decision)> = vec![
+            // On shift: sees and revises her record, as care at the station needs.
+            (OTHER_CASEWORKER, "aftercare", See, allow(Grant::CrisisTeam)),
+            (
+                OTHER_CASEWORKER,
+                "aftercare",
+                Read(Medical),
+                allow(Grant::CrisisTeam),
+            ),
+            (
+                OTHER_CASEWORKER,
+                "aftercare",
+                Write(Identity),
+                allow(Grant::CrisisTeam),
+            ),
+            // Never her plan, services, notes, risk or closure, and never the most private.
+            (
+                OTHER_CASEWORKER,
+                "aftercare",
+                ManageCase,
+                deny(Refusal::NotAssigned),
+            ),
+            (
+                OTHER_CASEWORKER,
+                "aftercare",
+                ReadConfidential,
+                deny(Refusal::NotAssigned),
+            ),
+            (
+                OTHER_CASEWORKER,
+                "aftercare",
+                ReadMedicalResult,
+                deny(Refusal::MedicalRestricted),
+            ),
+            (
+                OTHER_CASEWORKER,
+                "aftercare",
+                Share,
+                deny(Refusal::NotAssigned),
+            ),
+            (
+                OTHER_CASEWORKER,
+                "aftercare",
+                Reassign,
+                deny(Refusal::RoleRequired),
+            ),
+            // Her case is managed by her assigned caseworker alone.
+            (ASSIGNED, "aftercare", ManageCase, allow(Grant::Assigned)),
+            (30, "manager", ManageCase, deny(Refusal::NotAssigned)),
+            (40, "legal", ManageCase, deny(Refusal::NotAssigned)),
+            (20, "investigator", ManageCase, deny(Refusal::Compartment)),
+        ];
+        for (who, roles, action, expected) in table {
+            assert_eq!(
+                check(who, roles, OWN, action, &r),
+                expected,
+                "{roles} #{who} {action:?}"
+            );
+        }
+        assert_eq!(
+            check(50, "partner", WORLD_HOPE, ManageCase, &r),
+            Decision::Deny(Refusal::OtherOrganisation)
+        );
+        // Off shift (the store leaves her out of the crisis team), nothing at all.
+        r.crisis_team.clear();
+        for action in [See, Read(Identity), Write(Identity), ManageCase] {
+            assert!(
+                !check(OTHER_CASEWORKER, "aftercare", OWN, action, &r).is_allowed(),
+                "{action:?}"
+            );
+        }
     }
 
     #[test]

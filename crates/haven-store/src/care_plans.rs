@@ -14,7 +14,7 @@ use haven_core::casework::{
     check_plan, diff, AreaPlan, AreaStatus, FollowUpKind, Goal, PlanArea, PlanChange, Responsible,
 };
 use haven_core::policy::Action;
-use haven_core::{FieldClass, RequestContext, SurvivorId, ValidationError};
+use haven_core::{RequestContext, SurvivorId, ValidationError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -297,7 +297,7 @@ pub async fn save(
     let at = now();
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(FieldClass::Psychosocial))?;
+    case.require(user, Action::ManageCase)?;
     for area in &input.areas {
         case.require_write(user, area.area)?;
     }

@@ -78,8 +78,10 @@ impl Case {
         self.allows(user, Action::Read(area.class()))
     }
 
-    /// Refuses a write to `area` with the policy's reason.
+    /// Refuses a write to `area` of her case with the policy's reason: it is managing her
+    /// case (which the crisis team may not) and writing that area's class.
     pub(crate) fn require_write(&self, user: &User, area: PlanArea) -> Result<(), StoreError> {
+        self.require(user, Action::ManageCase)?;
         self.require(user, Action::Write(area.class()))
     }
 

@@ -57,7 +57,7 @@ pub async fn close(
     let at = now();
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(FieldClass::Psychosocial))?;
+    case.require(user, Action::ManageCase)?;
     if is_closed(db, case.id()).await? {
         return Err(StoreError::Conflict("her case is already closed".into()));
     }
@@ -139,7 +139,7 @@ pub async fn reopen(
     let at = now();
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(FieldClass::Psychosocial))?;
+    case.require(user, Action::ManageCase)?;
     if reason.trim().chars().count() < 5 {
         return Err(ValidationError::new("reason", "say why her case is re-opened").into());
     }

@@ -55,7 +55,7 @@ pub async fn add(
     let at = now();
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(class_of(input.area)))?;
+    case.require(user, Action::ManageCase)?;
     let typed = if looks_like_html(&input.body) {
         input.body.clone()
     } else {

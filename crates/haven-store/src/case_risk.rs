@@ -96,7 +96,7 @@ pub async fn assess(
     let at = now();
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(FieldClass::Psychosocial))?;
+    case.require(user, Action::ManageCase)?;
     check_day(
         "assessed_on",
         input.assessed_on,
@@ -212,7 +212,7 @@ pub async fn report_incident(
     let at = now();
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(FieldClass::Psychosocial))?;
+    case.require(user, Action::ManageCase)?;
     check_day(
         "occurred_on",
         input.occurred_on,

@@ -326,9 +326,11 @@ async fn confirm_safeguards(
     Ok(())
 }
 
-/// The roster: staff day and night since the raid, with nobody on duty for eight hours
+/// The roster, set by the manager (the investigator recorded the raid, so there is no
+/// aftercare lead): staff day and night since the raid, with nobody on duty for eight hours
 /// starting four to five hours from now (the roster-gap alert), and the only Vietnamese
-/// speaker (Lan) on one shift, now over (the language-gap alert for PP-2026-001).
+/// speaker (Lan) back on a short shift that ends in two hours (the language-gap alert for
+/// PP-2026-001). Both demo aftercare workers are on duty now, so both see the girls.
 async fn roster(
     db: &Db,
     aftercare: &User,
@@ -338,6 +340,7 @@ async fn roster(
     occurred_at: DateTime<Utc>,
     start: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    let manager = demo_user(db, "manager").await?;
     let gap_from = (start + Duration::hours(5))
         .duration_trunc(Duration::hours(1))
         .map_err(|e| StoreError::Internal(format!("demo roster: {e}")))?;
@@ -351,9 +354,14 @@ async fn roster(
         ),
         (aftercare, gap_from - Duration::hours(12), gap_from),
         (aftercare, gap_to, gap_to + Duration::hours(12)),
+        (
+            aftercare2,
+            start - Duration::hours(2),
+            start + Duration::hours(2),
+        ),
     ];
     for (staff, from, to) in shifts {
-        interventions::add_shift(db, aftercare, ctx, intervention, staff.id, from, to).await?;
+        interventions::add_shift(db, &manager, ctx, intervention, staff.id, from, to).await?;
     }
     Ok(())
 }

@@ -315,7 +315,7 @@ pub async fn add(
     let at = now();
     let case = Case::open(db, user, id, at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(FieldClass::Psychosocial))?;
+    case.require(user, Action::ManageCase)?;
     if kind == FollowUpKind::PostClosure {
         return Err(ValidationError::new(
             "kind",
@@ -372,7 +372,7 @@ pub async fn complete(
     };
     let case = Case::open(db, user, SurvivorId::from_uuid(survivor), at).await?;
     case.require_not_erased()?;
-    case.require(user, Action::Write(FieldClass::Psychosocial))?;
+    case.require(user, Action::ManageCase)?;
     if done.is_some() || cancelled.is_some() {
         return Err(StoreError::Conflict(
             "this follow-up is already done or was cancelled".into(),

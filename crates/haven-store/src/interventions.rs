@@ -8,7 +8,7 @@ use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use haven_core::crisis::{check_shift, Shift};
 use haven_core::intervention::{
-    may_record, may_see, works_crisis_care, InterventionDraft, VenueType,
+    may_record, may_roster, may_see, works_crisis_care, InterventionDraft, VenueType,
 };
 use haven_core::{InterventionId, OrgKind, RequestContext, Role, ShiftId, UserId};
 use uuid::Uuid;
@@ -23,6 +23,9 @@ pub struct Intervention {
     pub police_unit: String,
     pub lead_investigator: Option<UserId>,
     pub lead_investigator_name: Option<String>,
+    /// Who recorded it: when an aftercare worker, she leads its crisis care and may set its
+    /// roster (see [`haven_core::intervention::may_roster`]).
+    pub recorded_by: Option<UserId>,
     pub persons_found: u32,
     pub victims_identified: u32,
     pub suspects_arrested: u32,
@@ -41,6 +44,7 @@ struct InterventionRow {
     police_unit: String,
     lead_investigator: Option<Uuid>,
     lead_name: Option<String>,
+    created_by: Option<Uuid>,
     persons_found: i64,
     victims_identified: i64,
     suspects_arrested: i64,
@@ -49,7 +53,7 @@ struct InterventionRow {
 }
 
 const SELECT: &str = "SELECT i.id, i.occurred_at, i.area, i.venue_name, i.venue_type, i.police_unit,
-        i.lead_investigator, u.display_name AS lead_name, i.persons_found, i.victims_identified,
+        i.lead_investigator, u.display_name AS lead_name, i.created_by, i.persons_found, i.victims_identified,
         i.suspects_arrested,
         (SELECT count(*) FROM care_episodes e WHERE e.intervention_id = i.id) AS in_care,
         (SELECT count(*) FROM care_episodes e WHERE e.intervention_id = i.id AND e.placed_at IS NULL) AS awaiting
@@ -72,6 +76,7 @@ impl TryFrom<InterventionRow> for Intervention {
             police_unit: r.police_unit,
             lead_investigator: r.lead_investigator.map(UserId::from_uuid),
             lead_investigator_name: r.lead_name,
+            recorded_by: r.created_by.map(UserId::from_uuid),
             persons_found: count(r.persons_found),
             victims_identified: count(r.victims_identified),
             suspects_arrested: count(r.suspects_arrested),
@@ -109,6 +114,7 @@ async fn audit_event(
     action: &str,
     id: Uuid,
     fields: &[&str],
+    reason: Option<&str>,
 ) -> Result<(), StoreError> {
     audit::append(
         tx,
@@ -118,10 +124,41 @@ async fn audit_event(
             entity: "intervention",
             entity_id: Some(id.to_string()),
             fields,
-            reason: None,
+            reason,
         },
     )
     .await
+}
+
+/// The intervention, when `user` may set its roster: a manager, or its aftercare lead.
+async fn rostered_by(
+    db: &Db,
+    user: &User,
+    intervention: InterventionId,
+) -> Result<Intervention, StoreError> {
+    ensure_crisis_care(user)?;
+    let found = get(db, user, intervention).await?;
+    if !may_roster(user.id, &user.roles, found.recorded_by) {
+        return Err(StoreError::Forbidden(
+            "only a manager or the aftercare worker who recorded this intervention can change its roster"
+                .to_owned(),
+        ));
+    }
+    Ok(found)
+}
+
+/// Who put whom on duty for when, for the audit log (staff IDs and times, no survivor data).
+fn roster_reason(
+    by: UserId,
+    staff: UserId,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> String {
+    format!(
+        "by {by}: staff {staff} from {} to {}",
+        starts_at.to_rfc3339(),
+        ends_at.to_rfc3339()
+    )
 }
 
 /// Records an intervention. Investigators and aftercare staff (and managers) may.
@@ -180,6 +217,7 @@ pub async fn create(
             "victims_identified",
             "suspects_arrested",
         ],
+        None,
     )
     .await?;
     tx.commit().await?;
@@ -302,8 +340,10 @@ pub(crate) async fn roster_of(db: &Db, intervention: Uuid) -> Result<Vec<RosterS
         .collect())
 }
 
-/// Puts an aftercare staff member on the roster. Refuses a shift that ends before it starts,
-/// and one that overlaps another shift of the same person on this intervention.
+/// Puts an aftercare staff member on the roster: a manager or the intervention's lead may,
+/// nobody else (not even for herself), since a shift opens every girl of the intervention for
+/// its hours. Refuses a shift that ends before it starts, and one that overlaps another shift
+/// of the same person on this intervention.
 pub async fn add_shift(
     db: &Db,
     user: &User,
@@ -313,8 +353,7 @@ pub async fn add_shift(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> Result<ShiftId, StoreError> {
-    ensure_crisis_care(user)?;
-    get(db, user, intervention).await?;
+    rostered_by(db, user, intervention).await?;
     check_shift(starts_at, ends_at)?;
     ensure_staff_with_role(db, user, staff, Role::Aftercare, "staff").await?;
     let id = new_id();
@@ -355,13 +394,15 @@ pub async fn add_shift(
         "roster.add",
         intervention.as_uuid(),
         &["staff", "starts_at", "ends_at"],
+        Some(&roster_reason(user.id, staff, starts_at, ends_at)),
     )
     .await?;
     tx.commit().await?;
     Ok(ShiftId::from_uuid(id))
 }
 
-/// Takes a shift off the roster (kept, marked cancelled).
+/// Takes a shift off the roster (kept, marked cancelled): a manager or the lead, as for
+/// adding one.
 pub async fn cancel_shift(
     db: &Db,
     user: &User,
@@ -369,9 +410,19 @@ pub async fn cancel_shift(
     intervention: InterventionId,
     shift: ShiftId,
 ) -> Result<(), StoreError> {
-    ensure_crisis_care(user)?;
-    get(db, user, intervention).await?;
+    rostered_by(db, user, intervention).await?;
     let mut tx = db.begin().await?;
+    let found: Option<(Uuid, DateTime<Utc>, DateTime<Utc>)> = on_tx!(&mut tx, conn => sqlx::query_as(
+        "SELECT user_id, starts_at, ends_at FROM roster_shifts
+         WHERE id = $1 AND intervention_id = $2 AND cancelled_at IS NULL",
+    )
+    .bind(shift.as_uuid())
+    .bind(intervention.as_uuid())
+    .fetch_optional(conn)
+    .await?);
+    let Some((staff, starts_at, ends_at)) = found else {
+        return Err(StoreError::NotFound("shift"));
+    };
     let done = on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE roster_shifts SET cancelled_at = $1
          WHERE id = $2 AND intervention_id = $3 AND cancelled_at IS NULL",
@@ -391,6 +442,12 @@ pub async fn cancel_shift(
         "roster.cancel",
         intervention.as_uuid(),
         &["shift"],
+        Some(&roster_reason(
+            user.id,
+            UserId::from_uuid(staff),
+            starts_at,
+            ends_at,
+        )),
     )
     .await?;
     tx.commit().await

@@ -133,12 +133,18 @@ pub(crate) async fn facts(
     .bind(at)
     .fetch_one(pool)
     .await?);
+    // Only shifts on duty at `at` count: a shift booked for later, one long over, or a
+    // cancelled one grants nothing.
+    let (latest_start, earliest_end) = haven_core::crisis::crisis_duty_bounds(at);
     let crisis_team: Vec<Uuid> = on_pool!(db, pool => sqlx::query_scalar(
         "SELECT DISTINCT r.user_id FROM care_episodes e
          JOIN roster_shifts r ON r.intervention_id = e.intervention_id
-         WHERE e.survivor_id = $1 AND e.placed_at IS NULL AND r.cancelled_at IS NULL",
+         WHERE e.survivor_id = $1 AND e.placed_at IS NULL AND r.cancelled_at IS NULL
+           AND r.starts_at <= $2 AND r.ends_at > $3",
     )
     .bind(survivor.id)
+    .bind(latest_start)
+    .bind(earliest_end)
     .fetch_all(pool)
     .await?);
     let mut facts = RecordFacts {

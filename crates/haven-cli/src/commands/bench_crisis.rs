@@ -373,9 +373,10 @@ async fn live_intervention(
 ) -> Result<InterventionId> {
     let ctx = RequestContext::system("cli:bench");
     let now = haven_store::clock::now();
+    // Recorded by the aftercare worker, who so leads its crisis care and sets its roster.
     let iv = interventions::create(
         db,
-        investigator,
+        aftercare,
         &ctx,
         InterventionDraft {
             occurred_at: now - Duration::hours(10),

@@ -1,4 +1,5 @@
 use chrono::{DateTime, Duration, Utc};
+use haven_core::casework::{AreaPlan, AreaStatus, ClosureCriteria, PlanArea, Responsible};
 use haven_core::crisis::{Alert, CareItem, CareLogKind, NextStep, PlacementClock, Safeguard};
 use haven_core::identification::{
     ExploitationType, IdentificationDecision, MinorStatus, Screening,
@@ -8,11 +9,14 @@ use haven_core::{
     EpisodeId, InterventionId, OrgId, PartnerService, Password, Reference, RequestContext,
     SurvivorField, Username,
 };
+use haven_store::care_plans::{self, PlanInput};
+use haven_store::case_closures::{self, ClosureInput};
 use haven_store::crisis::{self, Intake, LogEntry};
 use haven_store::testing::TestDb;
 use haven_store::users::User;
 use haven_store::{
-    crypto::registry, interventions, survivors, HashCost, Keyring, PasswordHasher, StoreError,
+    case_file, crypto::registry, interventions, survivors, HashCost, Keyring, PasswordHasher,
+    StoreError,
 };
 
 struct World {
@@ -86,7 +90,7 @@ impl World {
         let staff = self.user(staff).await.id;
         interventions::add_shift(
             &self.t.db,
-            &self.user("aftercare").await,
+            &self.user("manager").await,
             &ctx(),
             intervention,
             staff,
@@ -536,7 +540,293 @@ async fn of_two_simultaneous_placements_exactly_one_succeeds(t: TestDb) {
     );
 }
 
+async fn reads_her(w: &World, user: &User, survivor: haven_core::SurvivorId) -> bool {
+    survivors::read(&w.t.db, &w.keyring, user, &ctx(), survivor)
+        .await
+        .is_ok()
+}
+
+/// Only a manager or the intervention's lead (the aftercare worker who recorded it) may put
+/// anyone on its roster or take anyone off; a plain aftercare worker cannot roster herself.
+async fn only_a_manager_or_the_lead_sets_the_roster(t: TestDb) {
+    let w = World::new(t).await;
+    let db = &w.t.db;
+    let lead = w.user("aftercare").await;
+    let aftercare2 = w.user("aftercare2").await;
+    let manager = w.user("manager").await;
+    // `aftercare` records the intervention, so she leads its crisis care.
+    let iv = w.intervention("aftercare", 3).await;
+    let (hoa, _) = w
+        .intake("aftercare", iv, "T-30", 2, &[(SurvivorField::Name, "Hoa")])
+        .await
+        .unwrap();
+    let events = |action: &'static str| {
+        let filter = haven_store::audit::AuditFilter {
+            action: Some(action.to_owned()),
+            entity_id: Some(iv.to_string()),
+            ..Default::default()
+        };
+        async move {
+            haven_store::audit::list(db, &filter, None, 50)
+                .await
+                .unwrap()
+        }
+    };
+    // A plain aftercare worker cannot roster herself, nor anyone else.
+    for staff in [aftercare2.id, lead.id] {
+        let err = interventions::add_shift(db, &aftercare2, &ctx(), iv, staff, hour(-1), hour(8))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    }
+    assert!(interventions::roster(db, &manager, iv)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(events("roster.add").await.is_empty(), "nothing written");
+    assert!(!reads_her(&w, &aftercare2, hoa).await);
+    // Recording an intervention as an investigator makes no aftercare worker its lead.
+    let other = w.intervention("investigator", 3).await;
+    let err = interventions::add_shift(db, &lead, &ctx(), other, lead.id, hour(-1), hour(8))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    // The manager may, and so may the lead (herself included).
+    let (from, to) = (hour(-1), hour(8));
+    let by_manager = interventions::add_shift(db, &manager, &ctx(), iv, aftercare2.id, from, to)
+        .await
+        .unwrap();
+    interventions::add_shift(db, &lead, &ctx(), iv, lead.id, hour(8), hour(16))
+        .await
+        .unwrap();
+    interventions::add_shift(db, &manager, &ctx(), other, lead.id, hour(-1), hour(8))
+        .await
+        .unwrap();
+    assert_eq!(interventions::roster(db, &lead, iv).await.unwrap().len(), 2);
+    assert!(reads_her(&w, &aftercare2, hoa).await);
+    // Nor can she take a shift off: only those who roster may.
+    let err = interventions::cancel_shift(db, &aftercare2, &ctx(), iv, by_manager)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    interventions::cancel_shift(db, &lead, &ctx(), iv, by_manager)
+        .await
+        .unwrap();
+    // The audit log names who rostered whom, for when.
+    let added = events("roster.add").await;
+    assert_eq!(added.len(), 2);
+    let reasons: Vec<String> = added.iter().filter_map(|e| e.reason.clone()).collect();
+    let first = format!(
+        "by {}: staff {} from {} to {}",
+        manager.id,
+        aftercare2.id,
+        from.to_rfc3339(),
+        to.to_rfc3339()
+    );
+    assert!(reasons.contains(&first), "{first} in {reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with(&format!("by {}: staff {}", lead.id, lead.id))),
+        "{reasons:?}"
+    );
+    let cancelled = events("roster.cancel").await;
+    assert!(cancelled[0]
+        .reason
+        .as_deref()
+        .unwrap()
+        .starts_with(&format!("by {}: staff {}", lead.id, aftercare2.id)));
+}
+
+/// The roster opens the girls' records only during the shift (with the hand-over margin):
+/// not for a shift in two days or next month, not for one that ended two days ago, not for a
+/// cancelled one.
+async fn the_crisis_grant_holds_only_during_the_shift(t: TestDb) {
+    let w = World::new(t).await;
+    let db = &w.t.db;
+    let manager = w.user("manager").await;
+    let aftercare2 = w.user("aftercare2").await;
+    let iv = w.intervention("investigator", 72).await;
+    let (hoa, _) = w
+        .intake("aftercare", iv, "T-40", 70, &[(SurvivorField::Name, "Hoa")])
+        .await
+        .unwrap();
+    w.shift(iv, "aftercare2", 48, 56).await;
+    assert!(
+        !reads_her(&w, &aftercare2, hoa).await,
+        "a shift in two days"
+    );
+    w.shift(iv, "aftercare2", 24 * 30, 24 * 30 + 1).await;
+    assert!(!reads_her(&w, &aftercare2, hoa).await, "a shift next month");
+    w.shift(iv, "aftercare2", -60, -48).await;
+    assert!(!reads_her(&w, &aftercare2, hoa).await, "ended two days ago");
+    let station = crisis::station(db, &w.keyring, &aftercare2, &ctx(), iv)
+        .await
+        .unwrap();
+    assert!(
+        station.entries.is_empty(),
+        "off duty: no girl at the station"
+    );
+    // A current shift, cancelled: nothing.
+    let current =
+        interventions::add_shift(db, &manager, &ctx(), iv, aftercare2.id, hour(-1), hour(6))
+            .await
+            .unwrap();
+    assert!(reads_her(&w, &aftercare2, hoa).await, "on duty");
+    interventions::cancel_shift(db, &manager, &ctx(), iv, current)
+        .await
+        .unwrap();
+    assert!(!reads_her(&w, &aftercare2, hoa).await, "cancelled");
+    // Twenty minutes before her shift she is already there for the hand-over.
+    let soon = Utc::now() + Duration::minutes(20);
+    interventions::add_shift(db, &manager, &ctx(), iv, aftercare2.id, soon, hour(8))
+        .await
+        .unwrap();
+    assert!(reads_her(&w, &aftercare2, hoa).await, "hand-over");
+    let station = crisis::station(db, &w.keyring, &aftercare2, &ctx(), iv)
+        .await
+        .unwrap();
+    assert_eq!(station.entries.len(), 1);
+}
+
+fn plan_area(area: PlanArea) -> AreaPlan {
+    AreaPlan {
+        area,
+        status: AreaStatus::InProgress,
+        responsible: Responsible::Nobody,
+        needs: "Sleeps badly.".into(),
+        goals: Vec::new(),
+        her_words: String::new(),
+    }
+}
+
+/// During her shift the crisis team cares for her at the station, but her long-term case is
+/// her caseworker's: no plan, no re-opening of her closed case.
+async fn the_crisis_team_cannot_manage_her_case(t: TestDb) {
+    let w = World::new(t).await;
+    let db = &w.t.db;
+    let aftercare = w.user("aftercare").await;
+    let aftercare2 = w.user("aftercare2").await;
+    // Her case was closed; months later she is found again in a raid.
+    let chenda = survivors::create(
+        db,
+        &w.keyring,
+        &aftercare,
+        &ctx(),
+        &Reference::parse("CW-050").unwrap(),
+        &[(SurvivorField::Name, "Chenda".to_owned())],
+    )
+    .await
+    .unwrap();
+    let today = Utc::now().date_naive();
+    let mut plan = PlanInput {
+        based_on_version: None,
+        started_on: today - chrono::Days::new(30),
+        is_review: false,
+        areas: vec![plan_area(PlanArea::Psychosocial)],
+    };
+    care_plans::save(db, &w.keyring, &aftercare, &ctx(), chenda, &plan)
+        .await
+        .unwrap();
+    plan.based_on_version = Some(1);
+    plan.is_review = true;
+    care_plans::save(db, &w.keyring, &aftercare, &ctx(), chenda, &plan)
+        .await
+        .unwrap();
+    let closure = ClosureInput {
+        closed_on: today,
+        criteria: ClosureCriteria {
+            safe_living: true,
+            income_or_school: true,
+            final_review: true,
+        },
+        note: "Lives with her aunt; sewing job.".into(),
+    };
+    case_closures::close(db, &w.keyring, &aftercare, &ctx(), chenda, &closure)
+        .await
+        .unwrap();
+    let iv = w.intervention("investigator", 3).await;
+    let episode = crisis::open_episode(
+        db,
+        &w.keyring,
+        &aftercare,
+        &ctx(),
+        chenda,
+        iv,
+        Utc::now() - Duration::hours(2),
+    )
+    .await
+    .unwrap();
+    w.shift(iv, "aftercare2", -1, 8).await;
+    // Crisis care: her record, the care log, the safeguards.
+    assert!(reads_her(&w, &aftercare2, chenda).await);
+    let contact = LogEntry {
+        kind: CareLogKind::Contact,
+        items: vec![],
+        at: Utc::now(),
+        note: "Asked for her aunt.".into(),
+    };
+    crisis::log_care(db, &w.keyring, &aftercare2, &ctx(), episode, &contact)
+        .await
+        .unwrap();
+    crisis::check_safeguard(
+        db,
+        &w.keyring,
+        &aftercare2,
+        &ctx(),
+        episode,
+        Safeguard::NotInCell,
+        true,
+        "",
+    )
+    .await
+    .unwrap();
+    // Not her plan, not re-opening her case.
+    plan.based_on_version = Some(2);
+    plan.is_review = false;
+    let err = care_plans::save(db, &w.keyring, &aftercare2, &ctx(), chenda, &plan)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    let err = case_closures::reopen(
+        db,
+        &w.keyring,
+        &aftercare2,
+        &ctx(),
+        chenda,
+        "Found again in a raid.",
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Forbidden(_)), "{err:?}");
+    assert!(case_closures::is_closed(db, chenda.as_uuid())
+        .await
+        .unwrap());
+    let file = case_file::open(db, &w.keyring, &aftercare, &ctx(), chenda)
+        .await
+        .unwrap();
+    assert_eq!(
+        file.plan.unwrap().versions.len(),
+        2,
+        "no plan version added"
+    );
+    // Her caseworker can.
+    case_closures::reopen(
+        db,
+        &w.keyring,
+        &aftercare,
+        &ctx(),
+        chenda,
+        "Found again in a raid.",
+    )
+    .await
+    .unwrap();
+}
+
 haven_store::test_both_backends!(
+    only_a_manager_or_the_lead_sets_the_roster,
+    the_crisis_grant_holds_only_during_the_shift,
+    the_crisis_team_cannot_manage_her_case,
     the_rostered_team_cares_for_every_girl_and_compartments_hold,
     bad_input_is_refused_naming_the_field,
     the_clock_alerts_and_placement_follow_the_rules,

@@ -123,6 +123,7 @@ station-confirm = Confirm now:
 station-place = Place her
 roster-title = Roster, day and night
 roster-help = Every hour in red has nobody on duty for at least part of it.
+roster-locked = Only a manager or the aftercare worker who recorded this intervention can change its roster.
 roster-nobody = Nobody on duty
 roster-partly = gap in this hour
 roster-shifts = Shifts

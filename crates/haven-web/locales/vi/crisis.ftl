@@ -123,6 +123,7 @@ station-confirm = Xác nhận ngay:
 station-place = Sắp xếp nơi ở
 roster-title = Lịch trực, ngày và đêm
 roster-help = Mỗi giờ màu đỏ là có lúc không ai trực.
+roster-locked = Chỉ người quản lý hoặc nhân viên chăm sóc đã ghi nhận cuộc can thiệp này mới được thay đổi lịch trực.
 roster-nobody = Không có ai trực
 roster-partly = có khoảng trống trong giờ này
 roster-shifts = Ca trực

@@ -238,7 +238,8 @@ pub struct Created {
     pub id: String,
 }
 
-/// Put a staff member on the roster.
+/// Put a staff member on the roster: a manager or the intervention's lead (the aftercare
+/// worker who recorded it) only; a shift opens the girls' records for its hours.
 #[utoipa::path(post, path = "/api/v1/interventions/{id}/roster", tag = "crisis care", params(("id" = String, Path)), request_body = ShiftIn, security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -271,7 +272,7 @@ pub async fn add_shift(
     ))
 }
 
-/// Take a shift off the roster.
+/// Take a shift off the roster: a manager or the intervention's lead only.
 #[utoipa::path(delete, path = "/api/v1/interventions/{id}/roster/{shift_id}", tag = "crisis care", params(("id" = String, Path), ("shift_id" = String, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn cancel_shift(

@@ -26,7 +26,7 @@ use haven_core::crisis::{
 use haven_core::identification::{
     ControlMeans, ExploitationType, IdentificationDecision, MinorStatus,
 };
-use haven_core::intervention::{may_record, works_crisis_care, VenueType};
+use haven_core::intervention::{may_record, may_roster, works_crisis_care, VenueType};
 use haven_core::survivor::{RECRUITMENT_FACTORS, SEXES};
 use haven_core::{
     EpisodeId, FieldClass, InterventionId, OrgKind, PartnerService, Reference, SurvivorField,
@@ -460,6 +460,8 @@ struct InterventionPage {
     in_care: u32,
     awaiting: u32,
     crisis_care: bool,
+    /// Whether the user may change the roster (a manager or the intervention's lead).
+    may_roster: bool,
     hours: Vec<HourRow>,
     shifts: Vec<ShiftRow>,
     staff: Vec<(String, String)>,
@@ -625,6 +627,7 @@ async fn intervention_page(
         in_care: found.in_care,
         awaiting: found.awaiting_placement,
         crisis_care,
+        may_roster: crisis_care && may_roster(user.id, &user.roles, found.recorded_by),
         hours,
         shifts: shifts
             .iter()
@@ -700,7 +703,8 @@ pub struct ShiftForm {
     ends_at: String,
 }
 
-/// After a form on an intervention: back to its page, or the page again with the reason.
+/// After a form on an intervention: back to its page, or the page again with the reason. A
+/// refusal (403) of a roster form comes back on the page too, in the user's language.
 async fn after_intervention_form(
     req: Req<'_>,
     jar: CookieJar,
@@ -715,6 +719,26 @@ async fn after_intervention_form(
     } = req;
     match result {
         Ok(to) => Redirect::to(&to).into_response(),
+        Err(err) if err.status == StatusCode::FORBIDDEN && intake.is_none() => {
+            let t = Translator::new(locale_for(headers, Some(&caller.user)));
+            let notice = Notice {
+                error: true,
+                text: t.get("roster-locked"),
+            };
+            intervention_page(
+                Req {
+                    state,
+                    headers,
+                    caller,
+                },
+                jar,
+                id,
+                Some(notice),
+                None,
+                err.status,
+            )
+            .await
+        }
         Err(err) if err.status == StatusCode::BAD_REQUEST || err.status == StatusCode::CONFLICT => {
             let notice = Notice {
                 error: true,

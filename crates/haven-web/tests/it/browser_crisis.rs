@@ -16,7 +16,7 @@ use serde_json::json;
 use std::time::Duration;
 
 /// A `datetime-local` value `hours` from now, in Cambodian time (the pages' default offset).
-fn local_input(hours: i64) -> String {
+pub(crate) fn local_input(hours: i64) -> String {
     let offset = FixedOffset::east_opt(7 * 3600).unwrap();
     (Utc::now() + Span::hours(hours))
         .with_timezone(&offset)

@@ -1,6 +1,7 @@
 //! Interventions and crisis care over the API: who may do what, the whole first 48 hours as an
 //! aftercare worker would live them, and the refusals a worker would meet.
 
+use crate::browser_crisis::local_input;
 use crate::support::{TestApp, DEMO_USERS};
 use chrono::{Duration, Utc};
 use haven_store::testing::TestDb;
@@ -164,7 +165,8 @@ async fn crisis_authorization_matrix(db: TestDb) {
         .collect();
     // Columns: anonymous, admin, investigator, aftercare, aftercare2, legal, manager, auditor,
     // partner-worldhope, partner-hagar. {SHIFT} and {FRESH} are made anew for each call.
-    // The roster rows come last: once aftercare2 is on the roster she cares for every girl.
+    // `aftercare` recorded the intervention, so she leads it and may set its roster; plain
+    // aftercare staff (aftercare2) may not. The roster rows come last.
     type Row = (&'static str, &'static str, Option<Value>, [u16; 10]);
     let intervention_body = json!({
         "occurred_at": ago(1), "area": "Tuol Kork", "venue_name": "Room 4", "venue_type": "rented_room",
@@ -261,13 +263,13 @@ async fn crisis_authorization_matrix(db: TestDb) {
             "post",
             "/api/v1/interventions/{I}/roster",
             Some(json!("SHIFT")),
-            [401, 403, 403, 201, 201, 403, 201, 403, 403, 403],
+            [401, 403, 403, 201, 403, 403, 201, 403, 403, 403],
         ),
         (
             "delete",
             "/api/v1/interventions/{I}/roster/{SHIFT}",
             None,
-            [401, 403, 403, 204, 204, 403, 204, 403, 403, 403],
+            [401, 403, 403, 204, 403, 403, 204, 403, 403, 403],
         ),
     ];
     let mut counter = 0;
@@ -359,13 +361,13 @@ async fn the_first_48_hours_over_the_api(db: TestDb) {
             json!({"stated_age": "23", "languages": "km"}),
         )
         .await;
-    // Day shifts with a night gap from +8 h to +14 h.
+    // Day shifts with a night gap from +8 h to +14 h, set by the manager (an investigator
+    // recorded the intervention, so it has no aftercare lead).
     let roster = format!("/api/v1/interventions/{iv}/roster");
     for (who, from, to) in [("aftercare", -2, 8), ("aftercare2", 14, 26)] {
         let shift =
             json!({"staff": team.users[who], "starts_at": ahead(from), "ends_at": ahead(to)});
-        team.ok("aftercare", "post", &roster, Some(shift), 201)
-            .await;
+        team.ok("manager", "post", &roster, Some(shift), 201).await;
     }
     let grid = team.ok("aftercare", "get", &roster, None, 200).await;
     // Within the covered day: only the night gap.
@@ -738,11 +740,11 @@ async fn compartments_hold_at_the_police_station(db: TestDb) {
             .await;
         assert!(found["items"].as_array().unwrap().is_empty(), "{partner}");
     }
-    // aftercare2 joins the roster: now she cares for the girl, until the placement.
+    // The manager puts aftercare2 on duty: now she cares for the girl, until the placement.
     let shift =
         json!({"staff": team.users["aftercare2"], "starts_at": ago(1), "ends_at": ahead(6)});
     team.ok(
-        "aftercare",
+        "manager",
         "post",
         &format!("/api/v1/interventions/{iv}/roster"),
         Some(shift),
@@ -865,7 +867,269 @@ async fn a_refused_intake_form_loses_nothing(db: TestDb) {
     assert!(!list.to_string().contains("TMP-Q1"), "nothing was stored");
 }
 
+/// Who may set the roster over the API: the manager and the intervention's lead, never a
+/// plain aftercare worker, herself included; nothing is written on a refusal.
+async fn only_a_manager_or_the_lead_rosters_over_the_api(db: TestDb) {
+    let team = Team::new(db).await;
+    let iv = team.intervention("aftercare", 3).await;
+    let episode = team
+        .intake("aftercare", &iv, "TMP-30", 2, json!({"name": "Hoa"}))
+        .await;
+    let roster = format!("/api/v1/interventions/{iv}/roster");
+    let shift =
+        |who: &str| json!({"staff": team.users[who], "starts_at": ago(1), "ends_at": ahead(8)});
+    for staff in ["aftercare2", "aftercare"] {
+        let answer = team
+            .ok("aftercare2", "post", &roster, Some(shift(staff)), 403)
+            .await;
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("manager"),
+            "{answer}"
+        );
+    }
+    let grid = team.ok("aftercare", "get", &roster, None, 200).await;
+    assert!(
+        grid["shifts"].as_array().unwrap().is_empty(),
+        "nothing written"
+    );
+    let her = format!("/api/v1/episodes/{episode}");
+    team.ok("aftercare2", "get", &her, None, 404).await;
+    // The aftercare worker leads only what she recorded.
+    let other = team.intervention("investigator", 3).await;
+    team.ok(
+        "aftercare",
+        "post",
+        &format!("/api/v1/interventions/{other}/roster"),
+        Some(shift("aftercare")),
+        403,
+    )
+    .await;
+    // The manager may; so may the lead.
+    let by_manager = team
+        .ok("manager", "post", &roster, Some(shift("aftercare2")), 201)
+        .await;
+    let mut lead_shift = shift("aftercare");
+    lead_shift["starts_at"] = json!(ahead(8));
+    lead_shift["ends_at"] = json!(ahead(16));
+    team.ok("aftercare", "post", &roster, Some(lead_shift), 201)
+        .await;
+    team.ok("aftercare2", "get", &her, None, 200).await;
+    let cancel = format!("{roster}/{}", by_manager["id"].as_str().unwrap());
+    team.ok("aftercare2", "delete", &cancel, None, 403).await;
+    team.ok("aftercare", "delete", &cancel, None, 204).await;
+    team.ok("aftercare2", "get", &her, None, 404).await;
+}
+
+/// The roster opens the girls only during the shift; during it, crisis care but not her
+/// long-term case (no plan, no re-opening her closed case).
+async fn the_crisis_grant_holds_only_on_shift_and_only_for_crisis_care(db: TestDb) {
+    let team = Team::new(db).await;
+    // Her case was closed; she is found again in a raid.
+    let created = team
+        .ok(
+            "aftercare",
+            "post",
+            "/api/v1/survivors",
+            Some(json!({"reference": "CW-070", "fields": {"name": "Chenda"}})),
+            201,
+        )
+        .await;
+    let chenda = created["id"].as_str().unwrap().to_owned();
+    let today = haven_store::clock::team_today();
+    let plan_path = format!("/api/v1/survivors/{chenda}/plan");
+    let plan = |version: Value, review: bool| {
+        json!({
+            "based_on_version": version,
+            "started_on": (today - chrono::Days::new(30)).to_string(),
+            "is_review": review,
+            "areas": [{"area": "psychosocial", "status": "in_progress", "needs": "Sleeps badly."}]
+        })
+    };
+    team.ok(
+        "aftercare",
+        "post",
+        &plan_path,
+        Some(plan(Value::Null, false)),
+        201,
+    )
+    .await;
+    team.ok(
+        "aftercare",
+        "post",
+        &plan_path,
+        Some(plan(json!(1), true)),
+        201,
+    )
+    .await;
+    let closure = json!({"closed_on": today.to_string(), "note": "Lives with her aunt",
+        "criteria": {"safe_living": true, "income_or_school": true, "final_review": true}});
+    team.ok(
+        "aftercare",
+        "post",
+        &format!("/api/v1/survivors/{chenda}/closure"),
+        Some(closure),
+        201,
+    )
+    .await;
+    let iv = team.intervention("investigator", 72).await;
+    let opened = team
+        .ok(
+            "aftercare",
+            "post",
+            &format!("/api/v1/interventions/{iv}/episodes"),
+            Some(json!({"survivor_id": chenda, "rescued_at": ago(70)})),
+            201,
+        )
+        .await;
+    let her = format!("/api/v1/episodes/{}", opened["id"].as_str().unwrap());
+    let record = format!("/api/v1/survivors/{chenda}");
+    let roster = format!("/api/v1/interventions/{iv}/roster");
+    let on = |from: String, to: String| json!({"staff": team.users["aftercare2"], "starts_at": from, "ends_at": to});
+    // In two days; ended two days ago; current but cancelled: nothing.
+    for (from, to) in [(ahead(48), ahead(56)), (ago(60), ago(48))] {
+        team.ok("manager", "post", &roster, Some(on(from, to)), 201)
+            .await;
+        team.ok("aftercare2", "get", &her, None, 404).await;
+        team.ok("aftercare2", "get", &record, None, 404).await;
+    }
+    let current = team
+        .ok("manager", "post", &roster, Some(on(ago(1), ahead(8))), 201)
+        .await;
+    team.ok("aftercare2", "get", &record, None, 200).await;
+    team.ok(
+        "manager",
+        "delete",
+        &format!("{roster}/{}", current["id"].as_str().unwrap()),
+        None,
+        204,
+    )
+    .await;
+    team.ok("aftercare2", "get", &her, None, 404).await;
+    team.ok("aftercare2", "get", &record, None, 404).await;
+    // On shift: her record and crisis care, not her case.
+    team.ok("manager", "post", &roster, Some(on(ago(1), ahead(8))), 201)
+        .await;
+    let view = team.ok("aftercare2", "get", &record, None, 200).await;
+    assert!(view.to_string().contains("Chenda"), "{view}");
+    team.ok(
+        "aftercare2",
+        "post",
+        &format!("{her}/log"),
+        Some(json!({"kind": "contact", "note": "Asked for her aunt."})),
+        204,
+    )
+    .await;
+    team.ok(
+        "aftercare2",
+        "post",
+        &plan_path,
+        Some(plan(json!(2), false)),
+        403,
+    )
+    .await;
+    let reopen = format!("/api/v1/survivors/{chenda}/reopen");
+    team.ok(
+        "aftercare2",
+        "post",
+        &reopen,
+        Some(json!({"reason": "Found again in a raid"})),
+        403,
+    )
+    .await;
+    team.ok(
+        "aftercare",
+        "post",
+        &reopen,
+        Some(json!({"reason": "Found again in a raid"})),
+        204,
+    )
+    .await;
+}
+
+/// On the intervention page a plain aftercare worker finds no roster form, and a roster form
+/// posted anyway is refused on the page in words, with nothing written; the lead's works.
+async fn the_roster_form_is_for_the_manager_and_the_lead(db: TestDb) {
+    let team = Team::new(db).await;
+    let iv = team.intervention("aftercare", 3).await;
+    let page_of = |client: reqwest::Client| {
+        let url = team.app.url(&format!("/interventions/{iv}"));
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let plain = crate::support::browser_login(&team.app, "aftercare2").await;
+    let page = page_of(plain.clone()).await;
+    assert!(!page.contains("id=\"shift-form\""), "no roster form");
+    assert!(page.contains("id=\"roster-locked\""));
+    let csrf = crate::support::csrf_from(&page);
+    let answer = plain
+        .post(team.app.url(&format!("/interventions/{iv}/roster")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("staff", team.users["aftercare2"].as_str()),
+            ("starts_at", &local_input(-1)),
+            ("ends_at", &local_input(8)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    let html = answer.text().await.unwrap();
+    // In her language (Lan's account is in Vietnamese): the refusal above the roster, and
+    // the same words where the form would be.
+    let refusal = "Chỉ người quản lý hoặc nhân viên chăm sóc đã ghi nhận cuộc can thiệp này";
+    assert_eq!(
+        html.matches(refusal).count(),
+        2,
+        "the refusal is on the page"
+    );
+    let grid = team
+        .ok(
+            "aftercare",
+            "get",
+            &format!("/api/v1/interventions/{iv}/roster"),
+            None,
+            200,
+        )
+        .await;
+    assert!(
+        grid["shifts"].as_array().unwrap().is_empty(),
+        "nothing written"
+    );
+    // The lead sees the form and her shift is taken.
+    let lead = crate::support::browser_login(&team.app, "aftercare").await;
+    let page = page_of(lead.clone()).await;
+    assert!(page.contains("id=\"shift-form\""));
+    let csrf = crate::support::csrf_from(&page);
+    let answer = lead
+        .post(team.app.url(&format!("/interventions/{iv}/roster")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("staff", team.users["aftercare2"].as_str()),
+            ("starts_at", &local_input(-1)),
+            ("ends_at", &local_input(8)),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_redirection() || answer.status().is_success());
+    let grid = team
+        .ok(
+            "aftercare",
+            "get",
+            &format!("/api/v1/interventions/{iv}/roster"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(grid["shifts"].as_array().unwrap().len(), 1);
+}
+
 haven_store::test_both_backends!(
+    only_a_manager_or_the_lead_rosters_over_the_api,
+    the_crisis_grant_holds_only_on_shift_and_only_for_crisis_care,
+    the_roster_form_is_for_the_manager_and_the_lead,
     crisis_authorization_matrix,
     the_first_48_hours_over_the_api,
     bad_input_names_the_field,
