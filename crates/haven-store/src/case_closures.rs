@@ -162,7 +162,7 @@ pub async fn reopen(
     let key = case.key(db, keyring).await?;
     let sealed = key.seal(cid, "closure.reopen_reason", reason.trim());
     let schedule = follow_ups::schedule_for(db, case.row.owner_org).await?;
-    let today = at.date_naive();
+    let today = crate::clock::team_date(at);
     let due = today
         .checked_add_days(chrono::Days::new(u64::from(schedule.first_month_days)))
         .unwrap_or(today);
