@@ -419,7 +419,15 @@ pub async fn withdraw_consent(
     let Some(org) = org else {
         return Err(StoreError::NotFound("consent"));
     };
-    end_partner_access_in(&mut tx, ctx, user, id, org, key.as_ref().map(|k| (k, reason))).await?;
+    end_partner_access_in(
+        &mut tx,
+        ctx,
+        user,
+        id,
+        org,
+        key.as_ref().map(|k| (k, reason)),
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -706,7 +714,8 @@ struct ReferralRow {
 /// share with it, or while she is admitted there (then with her reference and dates only:
 /// her record stays closed to it). Once her consent is withdrawn, every other referral to
 /// that partner leaves its lists, pages and notifications.
-pub(crate) const PARTNER_SEES_REFERRAL: &str = "(r.status = 'admitted' OR EXISTS (SELECT 1 FROM survivor_shares sh
+pub(crate) const PARTNER_SEES_REFERRAL: &str =
+    "(r.status = 'admitted' OR EXISTS (SELECT 1 FROM survivor_shares sh
         WHERE sh.survivor_id = r.survivor_id AND sh.audience = 'partner' AND sh.org_id = r.org_id
         AND sh.withdrawn_at IS NULL))";
 
@@ -1284,7 +1293,8 @@ pub async fn list(
     } else if user.org_kind == OrgKind::Own && user.roles.contains(Role::Manager) {
         "s.owner_org = $2".to_owned()
     } else if user.org_kind == OrgKind::Own && user.roles.contains(Role::Aftercare) {
-        "r.survivor_id IN (SELECT survivor_id FROM survivor_assignments WHERE user_id = $2)".to_owned()
+        "r.survivor_id IN (SELECT survivor_id FROM survivor_assignments WHERE user_id = $2)"
+            .to_owned()
     } else {
         return Err(StoreError::Forbidden(
             "your role does not work with referrals".to_owned(),

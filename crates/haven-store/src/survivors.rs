@@ -895,8 +895,7 @@ pub async fn withdraw_share(
         return Err(StoreError::NotFound("consent"));
     };
     if let (Some(org), "partner") = (org, audience.as_str()) {
-        crate::referrals::end_partner_access_in(&mut tx, ctx, user, survivor.id, org, None)
-            .await?;
+        crate::referrals::end_partner_access_in(&mut tx, ctx, user, survivor.id, org, None).await?;
         return tx.commit().await;
     }
     on_tx!(&mut tx, conn => sqlx::query(

@@ -551,9 +551,9 @@ pub(crate) async fn file_page(
         let access =
             match haven_store::access::report(&state.db, keyring, user, &caller.ctx, id).await {
                 Ok(report) => Some(report),
-                Err(haven_store::StoreError::NotFound(_) | haven_store::StoreError::Forbidden(_)) => {
-                    None
-                }
+                Err(
+                    haven_store::StoreError::NotFound(_) | haven_store::StoreError::Forbidden(_),
+                ) => None,
                 Err(other) => return Err(other.into()),
             };
         Ok::<_, ApiError>((file, shown, staff, access))
