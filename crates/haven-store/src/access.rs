@@ -109,22 +109,22 @@ pub async fn report(
     // The people of every organisation a basis names, once each.
     let mut staff: BTreeMap<OrgId, Vec<User>> = BTreeMap::new();
     let mut names: BTreeMap<OrgId, String> = BTreeMap::new();
-    for basis in &listed {
-        let org = org_of(basis);
-        if !staff.contains_key(&org) {
-            let people = users::active_in_org(db, org).await?;
-            let name = match people.first() {
-                Some(u) => u.org_name.clone(),
-                None => crate::orgs::list(db)
-                    .await?
-                    .into_iter()
-                    .find(|o| o.id == org)
-                    .map(|o| o.name)
-                    .unwrap_or_default(),
-            };
-            names.insert(org, name);
-            staff.insert(org, people);
-        }
+    let mut orgs: Vec<OrgId> = listed.iter().map(org_of).collect();
+    orgs.sort();
+    orgs.dedup();
+    for org in orgs {
+        let people = users::active_in_org(db, org).await?;
+        let name = match people.first() {
+            Some(u) => u.org_name.clone(),
+            None => crate::orgs::list(db)
+                .await?
+                .into_iter()
+                .find(|o| o.id == org)
+                .map(|o| o.name)
+                .unwrap_or_default(),
+        };
+        names.insert(org, name);
+        staff.insert(org, people);
     }
     let mut entries = Vec::with_capacity(listed.len());
     for basis in &listed {

@@ -105,6 +105,9 @@ pub(crate) async fn row(db: &Db, id: Uuid) -> Result<Option<SurvivorRow>, StoreE
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
 }
 
+/// audience (or `in_care`), organisation, classes, since.
+type ShareRow = (String, Option<Uuid>, String, Option<DateTime<Utc>>);
+
 /// Assignment, consent, care and break-glass facts of one record, as the policy needs them.
 /// They are the same whoever asks (every break-glass grant in force is listed, not only the
 /// asker's), so the list of who may read her comes from the very facts each decision reads.
@@ -121,7 +124,7 @@ pub(crate) async fn facts(
     .fetch_all(pool)
     .await?);
     // Her consents in force, and the partners whose care she is in (admitted), in one query.
-    let shares: Vec<(String, Option<Uuid>, String, Option<DateTime<Utc>>)> = on_pool!(db, pool => sqlx::query_as(
+    let shares: Vec<ShareRow> = on_pool!(db, pool => sqlx::query_as(
         "SELECT audience, org_id, classes, granted_at FROM survivor_shares
          WHERE survivor_id = $1 AND withdrawn_at IS NULL
          UNION ALL
