@@ -4,6 +4,7 @@
 //! Queries are written once and run on either backend through [`on_pool!`] and [`on_tx!`].
 //! Functions here are the only way the rest of Haven touches the database.
 
+pub mod access;
 pub mod audit;
 pub mod care_plans;
 pub mod care_services;

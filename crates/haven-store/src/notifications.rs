@@ -7,7 +7,7 @@ use crate::clock::{new_id, now};
 use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
-use haven_core::RequestContext;
+use haven_core::{OrgKind, RequestContext};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -86,24 +86,43 @@ pub async fn notify_survivor_in(
     Ok(())
 }
 
+/// Which of the user's notifications are shown: partner staff see one about a referral only
+/// while they may still see that referral (so a withdrawn consent takes her out of their
+/// notifications too), and never one about a survivor's record.
+fn shown(user: &User) -> String {
+    if user.org_kind == OrgKind::Partner {
+        format!(
+            "n.survivor_id IS NULL AND (n.referral_id IS NULL OR EXISTS (SELECT 1 FROM referrals r
+             WHERE r.id = n.referral_id AND r.status <> 'draft' AND {}))",
+            crate::referrals::PARTNER_SEES_REFERRAL
+        )
+    } else {
+        "TRUE".to_owned()
+    }
+}
+
 /// The user's notifications, unread first, newest first.
 pub async fn list(db: &Db, user: &User, limit: u32) -> Result<Vec<Notification>, StoreError> {
-    Ok(on_pool!(db, pool => sqlx::query_as(
+    let sql = format!(
         "SELECT n.id, n.kind, n.referral_id, n.org_name, n.created_at, n.read_at, n.survivor_id, s.reference AS survivor_reference
          FROM notifications n LEFT JOIN survivors s ON s.id = n.survivor_id
-         WHERE n.user_id = $1 ORDER BY CASE WHEN n.read_at IS NULL THEN 0 ELSE 1 END, n.created_at DESC LIMIT $2",
-    )
+         WHERE n.user_id = $1 AND {} ORDER BY CASE WHEN n.read_at IS NULL THEN 0 ELSE 1 END, n.created_at DESC LIMIT $2",
+        shown(user)
+    );
+    Ok(on_pool!(db, pool => sqlx::query_as(&sql)
     .bind(user.id.as_uuid())
     .bind(i64::from(limit.clamp(1, 200)))
     .fetch_all(pool)
     .await?))
 }
 
-/// How many notifications the user has not read.
+/// How many notifications the user has not read (of those shown).
 pub async fn unread(db: &Db, user: &User) -> Result<i64, StoreError> {
-    Ok(on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL",
-    )
+    let sql = format!(
+        "SELECT count(*) FROM notifications n WHERE n.user_id = $1 AND n.read_at IS NULL AND {}",
+        shown(user)
+    );
+    Ok(on_pool!(db, pool => sqlx::query_scalar(&sql)
     .bind(user.id.as_uuid())
     .fetch_one(pool)
     .await?))

@@ -373,62 +373,147 @@ pub async fn consents(
     Ok(out)
 }
 
-/// Withdraws her consent: the share ends now, so the partner loses access at once; referrals
-/// to that partner that are not yet admitted are withdrawn with it.
+fn withdrawal_field(withdrawal: Uuid) -> String {
+    format!("consent_withdrawal:{withdrawal}")
+}
+
+/// The words a caseworker wrote about how she withdrew, checked.
+fn withdrawal_reason(reason: &str) -> Result<&str, StoreError> {
+    let reason = reason.trim();
+    let n = reason.chars().count();
+    if !(5..=1000).contains(&n) {
+        return Err(ValidationError::new(
+            "reason",
+            "say in a sentence how she withdrew her consent, e.g. \u{201c}she asked us at the home visit to stop sharing\u{201d} (5 to 1000 characters; she does not have to give a reason)",
+        )
+        .into());
+    }
+    Ok(reason)
+}
+
+/// Withdraws her consent to share with the partner of `consent`: every consent and share to
+/// that organisation ends now, in one transaction, so its staff lose her record at once.
+/// `reason` (how she withdrew) is sealed with her data key.
 #[tracing::instrument(skip_all, fields(user = %user.id, survivor = %survivor))]
 pub async fn withdraw_consent(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     survivor: SurvivorId,
     consent: Uuid,
+    reason: &str,
 ) -> Result<(), StoreError> {
     survivors::ensure_may(db, user, survivor, Action::Share).await?;
+    let reason = withdrawal_reason(reason)?;
     let id = survivor.as_uuid();
-    let at = now();
+    let key = survivors::data_key(db, keyring, id).await?;
     let mut tx = db.begin().await?;
-    let found: Option<(Uuid, Uuid, String)> = on_tx!(&mut tx, conn => sqlx::query_as(
-        "SELECT c.share_id, c.org_id, o.name FROM referral_consents c JOIN organisations o ON o.id = c.org_id
-         WHERE c.id = $1 AND c.survivor_id = $2 AND c.withdrawn_at IS NULL",
+    let org: Option<Uuid> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+        "SELECT org_id FROM referral_consents WHERE id = $1 AND survivor_id = $2 AND withdrawn_at IS NULL",
     )
     .bind(consent)
     .bind(id)
     .fetch_optional(conn)
     .await?);
-    let Some((share_id, org, org_name)) = found else {
+    let Some(org) = org else {
         return Err(StoreError::NotFound("consent"));
     };
-    on_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE referral_consents SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3",
+    end_partner_access_in(
+        &mut tx,
+        ctx,
+        user,
+        id,
+        org,
+        key.as_ref().map(|k| (k, reason)),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Her withdrawals of consent, newest first, with how each came about (sealed), for those who
+/// may record her consents. The read is audited.
+pub async fn withdrawals(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    ctx: &RequestContext,
+    survivor: SurvivorId,
+) -> Result<Vec<Withdrawal>, StoreError> {
+    survivors::ensure_may(db, user, survivor, Action::Share).await?;
+    let id = survivor.as_uuid();
+    let out = withdrawals_of(db, keyring, id, true).await?;
+    let mut tx = db.begin().await?;
+    audit::append(
+        &mut tx,
+        ctx,
+        &AuditRecord {
+            action: "referral.consent.withdrawals.read",
+            entity: "survivor",
+            entity_id: Some(id.to_string()),
+            fields: &[],
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Ends everything through which partner organisation `org` reads her, inside `tx`: every
+/// share and consent to it, and its referrals not yet admitted (withdrawn, beds given back).
+/// A referral she is admitted on stays (she lives there, or is in its care) and is flagged:
+/// the partner keeps her reference and dates, her caseworkers are told to act. The withdrawal
+/// is recorded (who, when, how: sealed) and audited.
+pub(crate) async fn end_partner_access_in(
+    tx: &mut Tx,
+    ctx: &RequestContext,
+    user: &User,
+    survivor: Uuid,
+    org: Uuid,
+    reason: Option<(&DataKey, &str)>,
+) -> Result<Uuid, StoreError> {
+    let at = now();
+    let org_name: String = on_tx!(&mut *tx, conn => sqlx::query_scalar(
+        "SELECT name FROM organisations WHERE id = $1",
+    )
+    .bind(org)
+    .fetch_one(conn)
+    .await?);
+    on_tx!(&mut *tx, conn => sqlx::query(
+        "UPDATE referral_consents SET withdrawn_at = $1, withdrawn_by = $2
+         WHERE survivor_id = $3 AND org_id = $4 AND withdrawn_at IS NULL",
     )
     .bind(at)
     .bind(user.id.as_uuid())
-    .bind(consent)
+    .bind(survivor)
+    .bind(org)
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
-    on_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE survivor_shares SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL",
+    on_tx!(&mut *tx, conn => sqlx::query(
+        "UPDATE survivor_shares SET withdrawn_at = $1
+         WHERE survivor_id = $2 AND audience = 'partner' AND org_id = $3 AND withdrawn_at IS NULL",
     )
     .bind(at)
-    .bind(share_id)
+    .bind(survivor)
+    .bind(org)
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
-    let open: Vec<(Uuid, String, bool)> = on_tx!(&mut tx, conn => sqlx::query_as(
-        "SELECT id, status, holds_bed FROM referrals
+    let open: Vec<(Uuid, bool)> = on_tx!(&mut *tx, conn => sqlx::query_as(
+        "SELECT id, holds_bed FROM referrals
          WHERE survivor_id = $1 AND org_id = $2 AND status IN ('draft', 'sent', 'accepted')",
     )
-    .bind(id)
+    .bind(survivor)
     .bind(org)
     .fetch_all(conn)
     .await?);
-    let mut withdrawn = Vec::new();
-    for (referral, status, holds_bed) in open {
+    for (referral, holds_bed) in open {
         if holds_bed {
-            release_bed(&mut tx, org).await?;
+            release_bed(tx, org).await?;
         }
-        on_tx!(&mut tx, conn => sqlx::query(
+        on_tx!(&mut *tx, conn => sqlx::query(
             "UPDATE referrals SET status = 'withdrawn', withdraw_reason = 'consent_withdrawn', holds_bed = $1, updated_at = $2 WHERE id = $3",
         )
         .bind(false)
@@ -438,7 +523,7 @@ pub async fn withdraw_consent(
         .await
         .map(|r| r.rows_affected()))?;
         event_in(
-            &mut tx,
+            tx,
             referral,
             ReferralStatus::Withdrawn,
             "consent_withdrawn",
@@ -446,35 +531,132 @@ pub async fn withdraw_consent(
             at,
         )
         .await?;
-        if status != "draft" {
-            withdrawn.push(referral);
+    }
+    let withdrawal = new_id();
+    let sealed = reason.map(|(key, text)| {
+        key.seal(survivor, &withdrawal_field(withdrawal), text)
+            .into_bytes()
+    });
+    on_tx!(&mut *tx, conn => sqlx::query(
+        "INSERT INTO consent_withdrawals (id, survivor_id, org_id, withdrawn_by, withdrawn_at, reason)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(withdrawal)
+    .bind(survivor)
+    .bind(org)
+    .bind(user.id.as_uuid())
+    .bind(at)
+    .bind(sealed)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    // The partner is told that a consent ended, without a link to her: only a referral she
+    // is admitted on stays visible to it, with her reference and dates.
+    let staff = org_staff(tx, org).await?;
+    notifications::notify_in(tx, &staff, "consent.withdrawn", None, &org_name).await?;
+    let admitted: Vec<(Uuid, Uuid)> = on_tx!(&mut *tx, conn => sqlx::query_as(
+        "SELECT id, created_by FROM referrals WHERE survivor_id = $1 AND org_id = $2 AND status = 'admitted'",
+    )
+    .bind(survivor)
+    .bind(org)
+    .fetch_all(conn)
+    .await?);
+    if !admitted.is_empty() {
+        let mut caseworkers: Vec<Uuid> = on_tx!(&mut *tx, conn => sqlx::query_scalar(
+            "SELECT user_id FROM survivor_assignments WHERE survivor_id = $1",
+        )
+        .bind(survivor)
+        .fetch_all(conn)
+        .await?);
+        for (referral, created_by) in &admitted {
+            caseworkers.push(*created_by);
+            notifications::notify_in(
+                tx,
+                &caseworkers,
+                "referral.in_care_without_consent",
+                Some(*referral),
+                &org_name,
+            )
+            .await?;
+            notifications::notify_in(
+                tx,
+                &staff,
+                "referral.consent_withdrawn",
+                Some(*referral),
+                &org_name,
+            )
+            .await?;
         }
     }
-    let staff = org_staff(&mut tx, org).await?;
-    notifications::notify_in(&mut tx, &staff, "consent.withdrawn", None, &org_name).await?;
-    for referral in &withdrawn {
-        notifications::notify_in(
-            &mut tx,
-            &staff,
-            "referral.withdrawn",
-            Some(*referral),
-            &org_name,
-        )
-        .await?;
-    }
     audit::append(
-        &mut tx,
+        tx,
         ctx,
         &AuditRecord {
             action: "referral.consent.withdraw",
             entity: "survivor",
-            entity_id: Some(id.to_string()),
+            entity_id: Some(survivor.to_string()),
             fields: &[],
-            reason: None,
+            reason: Some(&org_name),
         },
     )
     .await?;
-    tx.commit().await
+    Ok(withdrawal)
+}
+
+/// A withdrawal of her consent to share with a partner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub id: Uuid,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub withdrawn_by: String,
+    pub withdrawn_at: DateTime<Utc>,
+    /// How she withdrew, for those who may record her consents; `None` for anyone else.
+    pub reason: Option<String>,
+}
+
+type WithdrawalRow = (Uuid, Uuid, String, String, DateTime<Utc>, Option<Vec<u8>>);
+
+/// Her withdrawals of consent, newest first (no audit: callers audit the read they are part
+/// of). The reasons are opened only when `with_reasons`.
+pub(crate) async fn withdrawals_of(
+    db: &Db,
+    keyring: &Keyring,
+    survivor: Uuid,
+    with_reasons: bool,
+) -> Result<Vec<Withdrawal>, StoreError> {
+    let rows: Vec<WithdrawalRow> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT w.id, w.org_id, o.name, u.display_name, w.withdrawn_at, w.reason
+         FROM consent_withdrawals w JOIN organisations o ON o.id = w.org_id JOIN users u ON u.id = w.withdrawn_by
+         WHERE w.survivor_id = $1 ORDER BY w.withdrawn_at DESC LIMIT 200",
+    )
+    .bind(survivor)
+    .fetch_all(pool)
+    .await?);
+    let key = if with_reasons {
+        survivors::data_key(db, keyring, survivor).await?
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, org, org_name, by, at, sealed) in rows {
+        let reason = match (&key, sealed) {
+            (Some(key), Some(bytes)) => Some(
+                key.open(survivor, &withdrawal_field(id), &Sealed::new(bytes))
+                    .map_err(|e| StoreError::Internal(format!("withdrawal {id}: {e}")))?,
+            ),
+            _ => None,
+        };
+        out.push(Withdrawal {
+            id,
+            org_id: OrgId::from_uuid(org),
+            org_name,
+            withdrawn_by: by,
+            withdrawn_at: at,
+            reason,
+        });
+    }
+    Ok(out)
 }
 
 // ----------------------------------------------------------------------------------------
@@ -508,6 +690,7 @@ struct ReferralRow {
     id: Uuid,
     survivor_id: Uuid,
     reference: Option<String>,
+    partner_sees: bool,
     org_id: Uuid,
     org_name: String,
     need: String,
@@ -527,15 +710,28 @@ struct ReferralRow {
     updated_at: DateTime<Utc>,
 }
 
-/// The reference is shown to the own organisation ($1 true), or to a partner while she
-/// consents to share with it.
-const REFERRAL_SELECT: &str = "SELECT r.id, r.survivor_id,
-        CASE WHEN $1 OR EXISTS (SELECT 1 FROM survivor_shares sh WHERE sh.survivor_id = r.survivor_id
-             AND sh.org_id = r.org_id AND sh.withdrawn_at IS NULL) THEN s.reference ELSE NULL END AS reference,
+/// Whether the partner a referral `r` was sent to may still see it: while she consents to
+/// share with it, or while she is admitted there (then with her reference and dates only:
+/// her record stays closed to it). Once her consent is withdrawn, every other referral to
+/// that partner leaves its lists, pages and notifications.
+pub(crate) const PARTNER_SEES_REFERRAL: &str =
+    "(r.status = 'admitted' OR EXISTS (SELECT 1 FROM survivor_shares sh
+        WHERE sh.survivor_id = r.survivor_id AND sh.audience = 'partner' AND sh.org_id = r.org_id
+        AND sh.withdrawn_at IS NULL))";
+
+/// The reference is shown to the own organisation ($1 true), or to the partner while it may
+/// see the referral.
+static REFERRAL_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT r.id, r.survivor_id,
+        CASE WHEN $1 OR {PARTNER_SEES_REFERRAL} THEN s.reference ELSE NULL END AS reference,
+        {PARTNER_SEES_REFERRAL} AS partner_sees,
         r.org_id, o.name AS org_name, r.need, r.status, r.consent_id, r.age_band, r.holds_bed,
         r.decline_reason, r.withdraw_reason, r.discharge_outcome, r.created_by, r.created_at, r.sent_at,
         r.decided_at, r.admitted_at, r.discharged_at, r.updated_at
-     FROM referrals r JOIN survivors s ON s.id = r.survivor_id JOIN organisations o ON o.id = r.org_id";
+     FROM referrals r JOIN survivors s ON s.id = r.survivor_id JOIN organisations o ON o.id = r.org_id"
+    )
+});
 
 impl ReferralRow {
     fn status(&self) -> Result<ReferralStatus, StoreError> {
@@ -572,7 +768,7 @@ impl ReferralRow {
 }
 
 async fn row(db: &Db, id: Uuid, own_view: bool) -> Result<ReferralRow, StoreError> {
-    let sql = format!("{REFERRAL_SELECT} WHERE r.id = $2");
+    let sql = format!("{} WHERE r.id = $2", *REFERRAL_SELECT);
     let found: Option<ReferralRow> = on_pool!(db, pool => sqlx::query_as(&sql)
         .bind(own_view)
         .bind(id)
@@ -594,7 +790,7 @@ fn is_referrer_role(user: &User) -> bool {
 /// otherwise: a partner never learns of referrals to others, nor of drafts).
 async fn side_of(db: &Db, user: &User, row: &ReferralRow) -> Result<Side, StoreError> {
     if is_partner_staff(user) {
-        if user.org_id.as_uuid() == row.org_id && row.status != "draft" {
+        if user.org_id.as_uuid() == row.org_id && row.status != "draft" && row.partner_sees {
             return Ok(Side::Partner);
         }
         return Err(StoreError::NotFound("referral"));
@@ -947,6 +1143,16 @@ pub struct ReferralDetail {
     pub side: Side,
     pub steps: Vec<ReferralStep>,
     pub services: Vec<DeliveredService>,
+    /// Whether she consents now to share with the partner. An admitted referral without it
+    /// is flagged: she is in the partner's care, which reads nothing of her record.
+    pub consent_in_force: bool,
+}
+
+impl ReferralDetail {
+    /// She is admitted there but withdrew her consent: her caseworker must act.
+    pub fn in_care_without_consent(&self) -> bool {
+        self.referral.status == ReferralStatus::Admitted && !self.consent_in_force
+    }
 }
 
 /// One referral, for the referring side or the partner it was sent to. The read is audited.
@@ -971,6 +1177,14 @@ pub async fn get(
     .bind(id)
     .fetch_all(pool)
     .await?);
+    let consents: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT count(*) FROM survivor_shares WHERE survivor_id = $1 AND audience = 'partner'
+         AND org_id = $2 AND withdrawn_at IS NULL",
+    )
+    .bind(found.survivor_id)
+    .bind(found.org_id)
+    .fetch_one(pool)
+    .await?);
     let mut tx = db.begin().await?;
     audit::append(
         &mut tx,
@@ -990,6 +1204,7 @@ pub async fn get(
         side,
         steps,
         services,
+        consent_in_force: consents > 0,
     })
 }
 
@@ -1074,11 +1289,12 @@ pub async fn list(
     limit: u32,
 ) -> Result<Vec<Referral>, StoreError> {
     let scope = if is_partner_staff(user) {
-        "r.org_id = $2 AND r.status <> 'draft'"
+        format!("r.org_id = $2 AND r.status <> 'draft' AND {PARTNER_SEES_REFERRAL}")
     } else if user.org_kind == OrgKind::Own && user.roles.contains(Role::Manager) {
-        "s.owner_org = $2"
+        "s.owner_org = $2".to_owned()
     } else if user.org_kind == OrgKind::Own && user.roles.contains(Role::Aftercare) {
         "r.survivor_id IN (SELECT survivor_id FROM survivor_assignments WHERE user_id = $2)"
+            .to_owned()
     } else {
         return Err(StoreError::Forbidden(
             "your role does not work with referrals".to_owned(),
@@ -1090,8 +1306,9 @@ pub async fn list(
         user.org_id.as_uuid()
     };
     let sql = format!(
-        "{REFERRAL_SELECT} WHERE {scope} AND ($3 = '' OR r.status = $3) AND ($4 OR r.survivor_id = $5)
-         AND r.id < $6 ORDER BY r.id DESC LIMIT $7"
+        "{} WHERE {scope} AND ($3 = '' OR r.status = $3) AND ($4 OR r.survivor_id = $5)
+         AND r.id < $6 ORDER BY r.id DESC LIMIT $7",
+        *REFERRAL_SELECT
     );
     let rows: Vec<ReferralRow> = on_pool!(db, pool => sqlx::query_as(&sql)
         .bind(!is_partner_staff(user))

@@ -11,7 +11,7 @@ use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use haven_core::policy::{
-    decide, Action, Decision, Grant, RecordFacts, Subject, BREAK_GLASS_DURATION,
+    decide, Action, Decision, Grant, PartnerShare, RecordFacts, Subject, BREAK_GLASS_DURATION,
 };
 use haven_core::survivor::{normalise_name, normalise_phone};
 use haven_core::{
@@ -105,11 +105,16 @@ pub(crate) async fn row(db: &Db, id: Uuid) -> Result<Option<SurvivorRow>, StoreE
     Ok(on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
 }
 
-/// Assignment, consent and break-glass facts of one record, as the policy needs them.
+/// audience (or `in_care`), organisation, classes, since.
+type ShareRow = (String, Option<Uuid>, String, Option<DateTime<Utc>>);
+
+/// Assignment, consent, care and break-glass facts of one record, as the policy needs them.
+/// They are the same whoever asks (every break-glass grant in force is listed, not only the
+/// asker's), so the list of who may read her comes from the very facts each decision reads.
 pub(crate) async fn facts(
     db: &Db,
     survivor: &SurvivorRow,
-    user: UserId,
+    _asking: UserId,
     at: DateTime<Utc>,
 ) -> Result<RecordFacts, StoreError> {
     let assignees: Vec<Uuid> = on_pool!(db, pool => sqlx::query_scalar(
@@ -118,20 +123,23 @@ pub(crate) async fn facts(
     .bind(survivor.id)
     .fetch_all(pool)
     .await?);
-    let shares: Vec<(String, Option<Uuid>, String)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT audience, org_id, classes FROM survivor_shares
-         WHERE survivor_id = $1 AND withdrawn_at IS NULL",
+    // Her consents in force, and the partners whose care she is in (admitted), in one query.
+    let shares: Vec<ShareRow> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT audience, org_id, classes, granted_at FROM survivor_shares
+         WHERE survivor_id = $1 AND withdrawn_at IS NULL
+         UNION ALL
+         SELECT 'in_care', org_id, '', admitted_at FROM referrals
+         WHERE survivor_id = $1 AND status = 'admitted'",
     )
     .bind(survivor.id)
     .fetch_all(pool)
     .await?);
-    let break_glass_until: Option<DateTime<Utc>> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT max(expires_at) FROM break_glass WHERE survivor_id = $1 AND user_id = $2 AND expires_at > $3",
+    let break_glass: Vec<(Uuid, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT user_id, max(expires_at) FROM break_glass WHERE survivor_id = $1 AND expires_at > $2 GROUP BY user_id",
     )
     .bind(survivor.id)
-    .bind(user.as_uuid())
     .bind(at)
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await?);
     // Only shifts on duty at `at` count: a shift booked for later, one long over, or a
     // cancelled one grants nothing.
@@ -150,19 +158,33 @@ pub(crate) async fn facts(
     let mut facts = RecordFacts {
         owner_org: Some(OrgId::from_uuid(survivor.owner_org)),
         assignees: assignees.into_iter().map(UserId::from_uuid).collect(),
-        partner_shares: Vec::new(),
-        legal_classes: Vec::new(),
-        break_glass_until,
+        break_glass: break_glass
+            .into_iter()
+            .map(|(user, until)| (UserId::from_uuid(user), until))
+            .collect(),
         crisis_team: crisis_team.into_iter().map(UserId::from_uuid).collect(),
+        ..RecordFacts::default()
     };
-    for (audience, org, classes) in shares {
-        let classes = FieldClass::parse_list(&classes).unwrap_or_default();
+    for (audience, org, classes, since) in shares {
+        let since = since.unwrap_or(survivor.created_at);
         match (audience.as_str(), org) {
-            ("partner", Some(org)) => facts.partner_shares.push((OrgId::from_uuid(org), classes)),
-            ("legal", _) => facts.legal_classes.extend(classes),
+            ("partner", Some(org)) => facts.partner_shares.push(PartnerShare {
+                org: OrgId::from_uuid(org),
+                classes: FieldClass::parse_list(&classes).unwrap_or_default(),
+                since,
+            }),
+            ("legal", _) => {
+                facts
+                    .legal_classes
+                    .extend(FieldClass::parse_list(&classes).unwrap_or_default());
+                facts.legal_since = Some(facts.legal_since.map_or(since, |s| s.min(since)));
+            }
+            ("in_care", Some(org)) => facts.in_care_with.push((OrgId::from_uuid(org), since)),
             _ => {}
         }
     }
+    facts.legal_classes.sort();
+    facts.legal_classes.dedup();
     Ok(facts)
 }
 
@@ -858,7 +880,9 @@ pub async fn share(
     Ok(share_id)
 }
 
-/// Withdraws consent: the audience loses access from this moment.
+/// Withdraws consent: the audience loses access from this moment. Withdrawing a share with a
+/// partner ends every way that partner reads her (every share, consent and open referral to
+/// it), as withdrawing a referral's consent does.
 pub async fn withdraw_share(
     db: &Db,
     user: &User,
@@ -869,18 +893,28 @@ pub async fn withdraw_share(
     let at = now();
     let survivor = permitted(db, user, id, Action::Share, at).await?;
     let mut tx = db.begin().await?;
-    let done = on_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE survivor_shares SET withdrawn_at = $1 WHERE id = $2 AND survivor_id = $3 AND withdrawn_at IS NULL",
+    let found: Option<(String, Option<Uuid>)> = on_tx!(&mut tx, conn => sqlx::query_as(
+        "SELECT audience, org_id FROM survivor_shares WHERE id = $1 AND survivor_id = $2 AND withdrawn_at IS NULL",
+    )
+    .bind(share_id)
+    .bind(survivor.id)
+    .fetch_optional(conn)
+    .await?);
+    let Some((audience, org)) = found else {
+        return Err(StoreError::NotFound("consent"));
+    };
+    if let (Some(org), "partner") = (org, audience.as_str()) {
+        crate::referrals::end_partner_access_in(&mut tx, ctx, user, survivor.id, org, None).await?;
+        return tx.commit().await;
+    }
+    on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE survivor_shares SET withdrawn_at = $1 WHERE id = $2",
     )
     .bind(at)
     .bind(share_id)
-    .bind(survivor.id)
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
-    if done == 0 {
-        return Err(StoreError::NotFound("consent"));
-    }
     audit(
         &mut tx,
         ctx,

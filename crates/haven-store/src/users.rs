@@ -483,3 +483,33 @@ pub async fn find_by_id(db: &Db, id: UserId) -> Result<Option<User>, StoreError>
         None => Ok(None),
     }
 }
+
+/// The active (not disabled) accounts of one organisation with their roles, by username; at
+/// most 1,000 (an organisation's staff).
+pub(crate) async fn active_in_org(db: &Db, org: OrgId) -> Result<Vec<User>, StoreError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id
+         WHERE u.org_id = $1 AND u.disabled_at IS NULL ORDER BY u.username LIMIT 1000"
+    );
+    let rows: Vec<UserRow> = on_pool!(db, pool => sqlx::query_as(&sql)
+        .bind(org.as_uuid())
+        .fetch_all(pool)
+        .await?);
+    let pairs: Vec<(Uuid, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT r.user_id, r.role FROM user_roles r JOIN users u ON u.id = r.user_id
+         WHERE u.org_id = $1 AND u.disabled_at IS NULL ORDER BY r.role",
+    )
+    .bind(org.as_uuid())
+    .fetch_all(pool)
+    .await?);
+    rows.into_iter()
+        .map(|row| {
+            let roles = pairs
+                .iter()
+                .filter(|(id, _)| *id == row.id)
+                .map(|(_, r)| r.clone())
+                .collect();
+            row.into_user(roles)
+        })
+        .collect()
+}

@@ -263,7 +263,7 @@ async fn audit_verify(dir: &std::path::Path, count: i64) -> Result<()> {
 /// whole survivor record of 20 fields, timed over many iterations so each sample is above the
 /// clock's resolution.
 fn policy_and_crypto() {
-    use haven_core::policy::{decide, Action, RecordFacts, Subject};
+    use haven_core::policy::{decide, Action, PartnerShare, RecordFacts, Subject};
     use haven_core::{FieldClass, OrgId, OrgKind, Roles, UserId};
     use uuid::Uuid;
 
@@ -282,13 +282,13 @@ fn policy_and_crypto() {
     let facts = RecordFacts {
         owner_org: Some(org),
         assignees: vec![UserId::from_uuid(Uuid::from_u128(3)), user],
-        partner_shares: vec![(
-            OrgId::from_uuid(Uuid::from_u128(4)),
-            vec![FieldClass::Identity],
-        )],
+        partner_shares: vec![PartnerShare {
+            org: OrgId::from_uuid(Uuid::from_u128(4)),
+            classes: vec![FieldClass::Identity],
+            since: chrono::Utc::now(),
+        }],
         legal_classes: vec![FieldClass::LegalStatement],
-        break_glass_until: None,
-        crisis_team: Vec::new(),
+        ..RecordFacts::default()
     };
     let now = chrono::Utc::now();
     let mut samples = Vec::new();

@@ -383,6 +383,10 @@ async fn hard_rules_refuse_with_reasons(t: TestDb) {
     assert_eq!(vision.exclusions().next().unwrap().code(), "she_declined");
 }
 
+/// The reproduced case: World Hope holds the demo's earlier share (identity and contact) and
+/// the consent of a referral that admitted her. One withdrawal must end both, so no read route
+/// of World Hope's staff answers anything about her, while her placement stays flagged for
+/// her caseworker with the partner keeping only her reference and dates.
 async fn withdrawing_consent_ends_the_partners_access(t: TestDb) {
     let keyring = seeded(&t).await;
     let db = &t.db;
@@ -390,23 +394,6 @@ async fn withdrawing_consent_ends_the_partners_access(t: TestDb) {
     let aftercare = user(db, "aftercare").await;
     let partner = user(db, "partner-worldhope").await;
     let world_hope = org(db, "World Hope International").await;
-    // The demo's earlier share with World Hope is withdrawn first, so only the consent
-    // recorded here grants access.
-    let shares: Vec<uuid::Uuid> = haven_store::on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT id FROM survivor_shares WHERE survivor_id = $1 AND audience = 'partner'",
-    )
-    .bind(hoa.as_uuid())
-    .fetch_all(pool)
-    .await
-    .unwrap());
-    for share in shares {
-        survivors::withdraw_share(db, &aftercare, &ctx(), hoa, share)
-            .await
-            .unwrap();
-    }
-    assert!(survivors::read(db, &keyring, &partner, &ctx(), hoa)
-        .await
-        .is_err());
     let consent = referrals::record_consent(
         db,
         &keyring,
@@ -417,7 +404,7 @@ async fn withdrawing_consent_ends_the_partners_access(t: TestDb) {
     )
     .await
     .unwrap();
-    let id = referrals::create(
+    let placement = referrals::create(
         db,
         &keyring,
         &aftercare,
@@ -428,28 +415,146 @@ async fn withdrawing_consent_ends_the_partners_access(t: TestDb) {
     )
     .await
     .unwrap();
-    referrals::act(db, &keyring, &aftercare, &ctx(), id, ReferralEvent::Send)
-        .await
-        .unwrap();
+    let counselling = referrals::create(
+        db,
+        &keyring,
+        &aftercare,
+        &ctx(),
+        hoa,
+        world_hope,
+        Need::parse("counselling").unwrap(),
+    )
+    .await
+    .unwrap();
+    for id in [placement, counselling] {
+        referrals::act(db, &keyring, &aftercare, &ctx(), id, ReferralEvent::Send)
+            .await
+            .unwrap();
+    }
+    for step in [ReferralEvent::Accept, ReferralEvent::Admit] {
+        referrals::act(db, &keyring, &partner, &ctx(), placement, step)
+            .await
+            .unwrap();
+    }
     let view = survivors::read(db, &keyring, &partner, &ctx(), hoa)
         .await
         .unwrap();
-    assert_eq!(view.fields[&SurvivorField::Languages], "vi");
-    assert!(!view.fields.contains_key(&SurvivorField::FamilyContact));
+    assert!(view.fields.contains_key(&SurvivorField::FamilyContact));
     assert!(!view.fields.contains_key(&SurvivorField::MedicalNotes));
-
-    referrals::withdraw_consent(db, &aftercare, &ctx(), hoa, consent)
+    haven_store::case_file::open(db, &keyring, &partner, &ctx(), hoa)
         .await
         .unwrap();
+
+    let reason = "She asked us at the home visit to stop sharing with World Hope";
+    let err = referrals::withdraw_consent(db, &keyring, &aftercare, &ctx(), hoa, consent, " no ")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    referrals::withdraw_consent(db, &keyring, &aftercare, &ctx(), hoa, consent, reason)
+        .await
+        .unwrap();
+
+    // Her record, lists, search, case file and plan: nothing.
     let err = survivors::read(db, &keyring, &partner, &ctx(), hoa)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    assert!(!survivors::list(db, &partner, None, 200)
+        .await
+        .unwrap()
+        .iter()
+        .any(|s| s.id == hoa));
+    assert!(
+        survivors::find(db, &keyring, &partner, Some("Nguyễn Thị Hoa"), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for err in [
+        haven_store::case_file::open(db, &keyring, &partner, &ctx(), hoa)
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        haven_store::care_plans::plan(db, &keyring, &partner, &ctx(), hoa, None)
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+        survivors::history(db, &keyring, &partner, &ctx(), hoa)
+            .await
+            .map(|_| ())
+            .unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    }
+    // The open referral is withdrawn and gone from the partner's view; the admission stays,
+    // with her reference and dates only.
+    let err = referrals::get(db, &partner, &ctx(), counselling)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     let seen = referrals::list(db, &partner, &ListFilter::default(), 50)
         .await
         .unwrap();
-    assert_eq!(seen[0].status, ReferralStatus::Withdrawn);
-    assert_eq!(seen[0].reference, None, "her reference is hidden too");
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].id, placement);
+    assert_eq!(seen[0].status, ReferralStatus::Admitted);
+    assert_eq!(seen[0].reference.as_deref(), Some("PP-2026-001"));
+    assert!(seen[0].admitted_at.is_some());
+    assert!(referrals::dashboard(db, &partner).await.is_err());
+    let told = haven_store::notifications::list(db, &partner, 100)
+        .await
+        .unwrap();
+    assert!(
+        told.iter()
+            .all(|n| n.referral_id.is_none() || n.referral_id == Some(placement)),
+        "{told:?}"
+    );
+    assert!(told.iter().all(|n| n.survivor_id.is_none()));
+    assert!(told
+        .iter()
+        .any(|n| n.kind == "referral.consent_withdrawn" && n.referral_id == Some(placement)));
+    assert_eq!(
+        haven_store::notifications::unread(db, &partner)
+            .await
+            .unwrap(),
+        told.iter().filter(|n| n.read_at.is_none()).count() as i64
+    );
+
+    // Her caseworker is told, and her file says who can read her and why.
+    let mine = haven_store::notifications::list(db, &aftercare, 100)
+        .await
+        .unwrap();
+    assert!(mine
+        .iter()
+        .any(|n| n.kind == "referral.in_care_without_consent" && n.referral_id == Some(placement)));
+    let detail = referrals::get(db, &aftercare, &ctx(), placement)
+        .await
+        .unwrap();
+    assert!(detail.in_care_without_consent());
+    let report = haven_store::access::report(db, &keyring, &aftercare, &ctx(), hoa)
+        .await
+        .unwrap();
+    let bases: Vec<&str> = report.entries.iter().map(|e| e.basis).collect();
+    assert!(!report
+        .entries
+        .iter()
+        .any(|e| e.org_id == world_hope && e.basis == "partner_consent"));
+    let flagged: Vec<_> = report.in_care_without_consent().collect();
+    assert_eq!(flagged.len(), 1, "{bases:?}");
+    assert_eq!(flagged[0].org_id, world_hope);
+    assert!(flagged[0].classes.is_empty());
+    assert_eq!(report.withdrawals.len(), 1);
+    assert_eq!(report.withdrawals[0].reason.as_deref(), Some(reason));
+    assert_eq!(report.withdrawals[0].withdrawn_by, aftercare.display_name);
+    // The reason is sealed at rest.
+    let stored: Vec<u8> = haven_store::on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT reason FROM consent_withdrawals WHERE survivor_id = $1",
+    )
+    .bind(hoa.as_uuid())
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert!(!stored.windows(9).any(|w| w == b"home visit"[..9].as_ref()));
     let filter = haven_store::audit::AuditFilter {
         action: Some("referral.consent.withdraw".to_owned()),
         ..Default::default()
@@ -458,6 +563,84 @@ async fn withdrawing_consent_ends_the_partners_access(t: TestDb) {
         .await
         .unwrap();
     assert_eq!(events.len(), 1);
+}
+
+const DEMO_USERNAMES: [&str; 9] = [
+    "admin",
+    "investigator",
+    "aftercare",
+    "aftercare2",
+    "legal",
+    "manager",
+    "auditor",
+    "partner-worldhope",
+    "partner-hagar",
+];
+
+/// Who may read her comes from the policy's own list: the people it names are exactly those
+/// the policy lets see her record, among every active account.
+async fn the_access_report_names_exactly_who_the_policy_lets_in(t: TestDb) {
+    let keyring = seeded(&t).await;
+    let db = &t.db;
+    let hoa = survivor_id(db, "PP-2026-001").await;
+    let aftercare = user(db, "aftercare").await;
+    let report = haven_store::access::report(db, &keyring, &aftercare, &ctx(), hoa)
+        .await
+        .unwrap();
+    let mut listed: Vec<String> = report
+        .entries
+        .iter()
+        .filter(|e| !e.classes.is_empty())
+        .flat_map(|e| e.people.iter().map(|p| p.username.clone()))
+        .collect();
+    listed.sort();
+    listed.dedup();
+    let mut allowed = Vec::new();
+    for name in DEMO_USERNAMES {
+        let who = user(db, name).await;
+        if survivors::ensure_may(db, &who, hoa, haven_core::policy::Action::See)
+            .await
+            .is_ok()
+        {
+            allowed.push(name.to_owned());
+        }
+    }
+    allowed.sort();
+    assert_eq!(listed, allowed);
+    assert_eq!(
+        listed,
+        ["aftercare", "legal", "manager", "partner-worldhope"],
+        "her caseworker, the lawyers (legal consent), managers, World Hope (the demo's consent)"
+    );
+    // Auditors may ask, and see nothing of her; others who see her may not ask.
+    let auditor = user(db, "auditor").await;
+    let checked = haven_store::access::report(db, &keyring, &auditor, &ctx(), hoa)
+        .await
+        .unwrap();
+    assert_eq!(checked.reference, None);
+    for name in ["legal", "partner-worldhope"] {
+        let err = haven_store::access::report(db, &keyring, &user(db, name).await, &ctx(), hoa)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Forbidden(_)), "{name}: {err:?}");
+    }
+    for name in ["aftercare2", "admin", "investigator", "partner-hagar"] {
+        let err = haven_store::access::report(db, &keyring, &user(db, name).await, &ctx(), hoa)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)), "{name}: {err:?}");
+    }
+    let filter = haven_store::audit::AuditFilter {
+        action: Some("survivor.access.read".to_owned()),
+        ..Default::default()
+    };
+    assert_eq!(
+        haven_store::audit::list(db, &filter, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 async fn two_acceptances_of_the_last_bed_one_succeeds(t: TestDb) {
@@ -547,5 +730,6 @@ haven_store::test_both_backends!(
     a_referral_runs_from_matching_to_discharge,
     hard_rules_refuse_with_reasons,
     withdrawing_consent_ends_the_partners_access,
+    the_access_report_names_exactly_who_the_policy_lets_in,
     two_acceptances_of_the_last_bed_one_succeeds,
 );

@@ -46,6 +46,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/survivors/{id}/shares"),
     ("delete", "/api/v1/survivors/{id}/shares/{share_id}"),
     ("put", "/api/v1/survivors/{id}/assignees"),
+    ("get", "/api/v1/survivors/{id}/access"),
     ("get", "/api/v1/break-glass"),
     ("get", "/api/v1/interventions"),
     ("post", "/api/v1/interventions"),
@@ -177,6 +178,7 @@ pub fn router() -> Router<AppState> {
             delete(survivors::withdraw_share),
         )
         .route("/api/v1/survivors/{id}/assignees", put(survivors::reassign))
+        .route("/api/v1/survivors/{id}/access", get(survivors::access))
         .route("/api/v1/break-glass", get(survivors::break_glass_log))
         .route(
             "/api/v1/interventions",

@@ -32,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         super::survivors::share,
         super::survivors::withdraw_share,
         super::survivors::reassign,
+        super::survivors::access,
         super::survivors::break_glass_log,
         super::audit::list,
         super::crisis::list,

@@ -500,24 +500,35 @@ pub async fn consents(
     ))
 }
 
-/// Withdraw her consent: the partner loses access at once, and referrals to it that are not
-/// yet admitted are withdrawn.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WithdrawConsentIn {
+    /// How she withdrew her consent (she need not give a reason); kept sealed with her record.
+    pub reason: String,
+}
+
+/// Withdraw her consent to share with the consent's partner: every consent and share to that
+/// organisation ends at once, referrals to it not yet admitted are withdrawn, and one she is
+/// admitted on is flagged for her caseworker (the partner keeps her reference and dates only).
 #[utoipa::path(post, path = "/api/v1/survivors/{id}/consents/{consent_id}/withdraw", tag = "referrals",
-    params(("id" = String, Path), ("consent_id" = String, Path)), security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    params(("id" = String, Path), ("consent_id" = String, Path)), request_body = WithdrawConsentIn, security(("bearer" = [])),
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn withdraw_consent(
     State(state): State<AppState>,
     caller: ApiUser,
     Path((id, consent)): Path<(String, String)>,
+    ApiJson(body): ApiJson<WithdrawConsentIn>,
 ) -> Result<StatusCode, ApiError> {
     let survivor = survivor_id(&id)?;
     let consent = uuid(&consent, "consent")?;
     referrals::withdraw_consent(
         &state.db,
+        state.keyring()?,
         &caller.user,
         &caller.context(),
         survivor,
         consent,
+        &body.reason,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

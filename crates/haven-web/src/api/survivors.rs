@@ -488,3 +488,103 @@ pub async fn history(
             .collect(),
     }))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonOut {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessEntryOut {
+    /// Why: `assigned`, `crisis_team`, `partner_consent`, `legal_consent`,
+    /// `manager_oversight`, `break_glass`, or `in_care_without_consent` (she is admitted to a
+    /// partner whose consent she withdrew: it reads nothing, her caseworker must act).
+    pub basis: String,
+    pub organisation_id: String,
+    pub organisation: String,
+    /// The kinds of information it lets its holders read.
+    pub classes: Vec<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// The active accounts it covers now.
+    pub people: Vec<PersonOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithdrawalOut {
+    pub organisation_id: String,
+    pub organisation: String,
+    pub withdrawn_by: String,
+    pub withdrawn_at: DateTime<Utc>,
+    /// How she withdrew; only for those who may record her consents.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessOut {
+    pub survivor_id: String,
+    /// Her reference; absent for auditors, who see who may read her but nothing of her.
+    pub reference: Option<String>,
+    pub entries: Vec<AccessEntryOut>,
+    pub withdrawals: Vec<WithdrawalOut>,
+}
+
+/// Who may read her record, and why: every basis the access policy grants on (the same list
+/// it decides from), with the people each covers, and the consents she withdrew. For her
+/// assigned caseworker, managers of her organisation and auditors. The read is audited.
+#[utoipa::path(get, path = "/api/v1/survivors/{id}/access", tag = "survivors", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = AccessOut), (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn access(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<AccessOut>, ApiError> {
+    let id = parse_id(&id)?;
+    let report = haven_store::access::report(
+        &state.db,
+        state.keyring()?,
+        &caller.user,
+        &caller.context(),
+        id,
+    )
+    .await?;
+    Ok(Json(AccessOut {
+        survivor_id: report.survivor.to_string(),
+        reference: report.reference,
+        entries: report
+            .entries
+            .into_iter()
+            .map(|e| AccessEntryOut {
+                basis: e.basis.to_owned(),
+                organisation_id: e.org_id.to_string(),
+                organisation: e.org_name,
+                classes: e.classes.iter().map(|c| c.as_str().to_owned()).collect(),
+                since: e.since,
+                until: e.until,
+                people: e
+                    .people
+                    .into_iter()
+                    .map(|p| PersonOut {
+                        id: p.id.to_string(),
+                        username: p.username,
+                        display_name: p.display_name,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        withdrawals: report
+            .withdrawals
+            .into_iter()
+            .map(|w| WithdrawalOut {
+                organisation_id: w.org_id.to_string(),
+                organisation: w.org_name,
+                withdrawn_by: w.withdrawn_by,
+                withdrawn_at: w.withdrawn_at,
+                reason: w.reason,
+            })
+            .collect(),
+    }))
+}

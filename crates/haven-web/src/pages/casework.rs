@@ -144,10 +144,98 @@ struct ClosureRow {
     reason: String,
 }
 
+/// One line of "who can read her record, and why".
+struct AccessRow {
+    basis: String,
+    /// What it lets them read, and since or until when.
+    scope: String,
+    people: String,
+    /// She is in a partner's care without consent: reads nothing, her caseworker must act.
+    flag: bool,
+}
+
+/// Who can read her record and why, and the consents she withdrew (who, when, how).
+struct AccessShow {
+    rows: Vec<AccessRow>,
+    flags: Vec<String>,
+    withdrawals: Vec<(String, String)>,
+}
+
+fn access_show(t: &Translator, report: &haven_store::access::AccessReport) -> AccessShow {
+    let time = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M").to_string();
+    let rows = report
+        .entries
+        .iter()
+        .map(|e| {
+            let mut scope = if e.classes.is_empty() {
+                t.get("access-reads-nothing")
+            } else {
+                t.with(
+                    "access-reads",
+                    "classes",
+                    &e.classes
+                        .iter()
+                        .map(|c| t.get(&format!("access-class-{}", c.as_str())))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            };
+            if let Some(since) = e.since {
+                scope.push_str(" · ");
+                scope.push_str(&t.with("access-since", "date", &time(since)));
+            }
+            if let Some(until) = e.until {
+                scope.push_str(" · ");
+                scope.push_str(&t.with("access-until", "time", &time(until)));
+            }
+            AccessRow {
+                basis: t.with(&format!("access-basis-{}", e.basis), "org", &e.org_name),
+                scope,
+                people: if e.people.is_empty() {
+                    t.get("access-nobody")
+                } else {
+                    e.people
+                        .iter()
+                        .map(|p| p.display_name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                flag: e.basis == "in_care_without_consent",
+            }
+        })
+        .collect();
+    AccessShow {
+        rows,
+        flags: report
+            .in_care_without_consent()
+            .map(|e| t.with("access-flag", "org", &e.org_name))
+            .collect(),
+        withdrawals: report
+            .withdrawals
+            .iter()
+            .map(|w| {
+                (
+                    t.with_args(
+                        "access-withdrawal",
+                        &[
+                            ("org", w.org_name.clone()),
+                            ("date", time(w.withdrawn_at)),
+                            ("by", w.withdrawn_by.clone()),
+                        ],
+                    ),
+                    w.reason.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "case_file.html")]
 struct CaseFilePage {
     shell: Shell,
+    /// Who can read her and why: for her caseworker and her organisation's managers.
+    access: Option<AccessShow>,
     notice: Option<Notice>,
     kept: Kept,
     id: String,
@@ -460,10 +548,18 @@ pub(crate) async fn file_page(
             _ => None,
         };
         let staff = case_forms::team_staff(state, user).await?;
-        Ok::<_, ApiError>((file, shown, staff))
+        let access =
+            match haven_store::access::report(&state.db, keyring, user, &caller.ctx, id).await {
+                Ok(report) => Some(report),
+                Err(
+                    haven_store::StoreError::NotFound(_) | haven_store::StoreError::Forbidden(_),
+                ) => None,
+                Err(other) => return Err(other.into()),
+            };
+        Ok::<_, ApiError>((file, shown, staff, access))
     }
     .await;
-    let (file, shown, staff) = match loaded {
+    let (file, shown, staff, access) = match loaded {
         Ok(found) => found,
         Err(err) => return failure(state, locale, caller, jar, err),
     };
@@ -526,6 +622,7 @@ pub(crate) async fn file_page(
         kept.value("risk", "raise").unwrap_or(""),
     ));
     let page = CaseFilePage {
+        access: access.as_ref().map(|r| access_show(t, r)),
         id: id.to_string(),
         reference: file.survivor.reference.clone(),
         name: fields

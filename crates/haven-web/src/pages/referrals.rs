@@ -690,6 +690,11 @@ struct DetailPage {
     stays: Vec<(String, String, String, String)>,
     /// Her active consents to share with this partner: (id, what, when).
     consents: Vec<(String, String, String)>,
+    /// She is admitted there but withdrew her consent: a flag for her caseworker.
+    in_care_without_consent: bool,
+    /// A refused withdrawal: why, and the words that were typed.
+    withdraw_error: String,
+    withdraw_reason: String,
 }
 
 fn detail_text(t: &Translator, status: &str, detail: &str) -> String {
@@ -720,9 +725,22 @@ pub async fn detail(
     if is_partner_staff(&caller.user) {
         return Redirect::to(&format!("/partner/referrals/{id}")).into_response();
     }
+    detail_page(&state, locale, &caller, jar, id, None, StatusCode::OK).await
+}
+
+/// The referral page, with a refused consent withdrawal's reason and typed words when given.
+async fn detail_page(
+    state: &AppState,
+    locale: Locale,
+    caller: &PageUser,
+    jar: CookieJar,
+    id: Uuid,
+    refused_withdrawal: Option<(String, String)>,
+    status: StatusCode,
+) -> Response {
     let found = match referrals::get(&state.db, &caller.user, &caller.ctx, id).await {
         Ok(d) => d,
-        Err(err) => return refused(&state, locale, &caller.user, jar, err),
+        Err(err) => return refused(state, locale, &caller.user, jar, err),
     };
     let stays = referrals::placements(
         &state.db,
@@ -733,19 +751,30 @@ pub async fn detail(
     .await
     .map(|h| h.stays)
     .unwrap_or_default();
-    let consents = match state.keyring() {
-        Ok(keyring) => referrals::consents(
-            &state.db,
-            keyring,
-            &caller.user,
-            &caller.ctx,
-            found.referral.survivor_id,
-        )
-        .await
-        .unwrap_or_default(),
-        Err(_) => Vec::new(),
+    let (consents, withdrawals) = match state.keyring() {
+        Ok(keyring) => (
+            referrals::consents(
+                &state.db,
+                keyring,
+                &caller.user,
+                &caller.ctx,
+                found.referral.survivor_id,
+            )
+            .await
+            .unwrap_or_default(),
+            referrals::withdrawals(
+                &state.db,
+                keyring,
+                &caller.user,
+                &caller.ctx,
+                found.referral.survivor_id,
+            )
+            .await
+            .unwrap_or_default(),
+        ),
+        Err(_) => (Vec::new(), Vec::new()),
     };
-    let (jar, csrf) = csrf_token(jar, &state);
+    let (jar, csrf) = csrf_token(jar, state);
     let shell = Shell::new(locale, Some(&caller.user), csrf, Section::Referrals.path());
     let t = &shell.t;
     let r = &found.referral;
@@ -771,16 +800,13 @@ pub async fn detail(
         need: need_name(t, r.need),
         status: status_name(t, r.status.as_str()),
         status_code: r.status.as_str().to_owned(),
-        steps: found
-            .steps
-            .iter()
-            .map(|s| StepRow {
-                status: status_name(t, &s.status),
-                detail: detail_text(t, &s.status, &s.detail),
-                at: s.at.format(TIME).to_string(),
-                by: s.by_name.clone().unwrap_or_default(),
-            })
-            .collect(),
+        steps: history(t, &found.steps, &withdrawals, r.org_id),
+        in_care_without_consent: found.in_care_without_consent(),
+        withdraw_error: refused_withdrawal
+            .as_ref()
+            .map(|(m, _)| m.clone())
+            .unwrap_or_default(),
+        withdraw_reason: refused_withdrawal.map(|(_, r)| r).unwrap_or_default(),
         services: found
             .services
             .iter()
@@ -818,7 +844,44 @@ pub async fn detail(
             .collect(),
         shell,
     };
-    (jar, render(&page)).into_response()
+    (status, jar, render(&page)).into_response()
+}
+
+/// A referral's steps and the withdrawals of her consent to its partner, in time order; a
+/// withdrawal shows how she withdrew, to those who may read it.
+fn history(
+    t: &Translator,
+    steps: &[referrals::ReferralStep],
+    withdrawals: &[referrals::Withdrawal],
+    org: OrgId,
+) -> Vec<StepRow> {
+    let mut rows: Vec<(chrono::DateTime<chrono::Utc>, StepRow)> = steps
+        .iter()
+        .map(|s| {
+            (
+                s.at,
+                StepRow {
+                    status: status_name(t, &s.status),
+                    detail: detail_text(t, &s.status, &s.detail),
+                    at: s.at.format(TIME).to_string(),
+                    by: s.by_name.clone().unwrap_or_default(),
+                },
+            )
+        })
+        .collect();
+    rows.extend(withdrawals.iter().filter(|w| w.org_id == org).map(|w| {
+        (
+            w.withdrawn_at,
+            StepRow {
+                status: t.get("referral-consent-withdrawn-step"),
+                detail: w.reason.clone().unwrap_or_default(),
+                at: w.withdrawn_at.format(TIME).to_string(),
+                by: w.withdrawn_by.clone(),
+            },
+        )
+    }));
+    rows.sort_by_key(|(at, _)| *at);
+    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 #[derive(Deserialize)]
@@ -890,19 +953,26 @@ pub async fn withdraw(
 }
 
 #[derive(Deserialize)]
-pub struct CsrfOnly {
+pub struct WithdrawConsentForm {
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    reason: String,
+    /// The box saying the caseworker understands the partner loses her record at once.
+    #[serde(default)]
+    confirm: String,
 }
 
-/// Withdraws her consent to share with the referral's partner: the partner loses access now.
+/// Withdraws her consent to share with the referral's partner, once confirmed and with how she
+/// withdrew: the partner loses her record now. A refusal comes back on the referral page with
+/// what was typed.
 pub async fn withdraw_consent(
     State(state): State<AppState>,
     headers: HeaderMap,
     caller: PageUser,
     jar: CookieJar,
     Path((id, consent)): Path<(String, String)>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<WithdrawConsentForm>,
 ) -> Response {
     if !csrf_ok(&jar, &form.csrf) {
         return super::login::expired_form(&state, &headers, jar);
@@ -915,16 +985,49 @@ pub async fn withdraw_consent(
         Ok(d) => d,
         Err(err) => return refused(&state, locale, &caller.user, jar, err),
     };
+    let t = Translator::new(locale);
+    if form.confirm != "yes" {
+        let message = t.get("referral-consent-withdraw-unconfirmed");
+        return detail_page(
+            &state,
+            locale,
+            &caller,
+            jar,
+            id,
+            Some((message, form.reason)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let keyring = match state.keyring() {
+        Ok(k) => k,
+        Err(e) => return super::error_page(locale, e.into()),
+    };
     match referrals::withdraw_consent(
         &state.db,
+        keyring,
         &caller.user,
         &caller.ctx,
         found.referral.survivor_id,
         consent,
+        &form.reason,
     )
     .await
     {
         Ok(()) => Redirect::to(&format!("/referrals/{id}")).into_response(),
+        Err(StoreError::Invalid(v)) => {
+            let message = t.with("referral-error", "message", &v.to_string());
+            detail_page(
+                &state,
+                locale,
+                &caller,
+                jar,
+                id,
+                Some((message, form.reason)),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
         Err(err) => refused(&state, locale, &caller.user, jar, err),
     }
 }

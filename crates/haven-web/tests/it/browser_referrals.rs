@@ -1,7 +1,8 @@
 //! The referral story in a real headless Chromium: a caseworker refers a 14-year-old
 //! Vietnamese girl, sees the assessment centre ranked first with its reasons, records her
 //! consent and sends; the centre's staff see only what she agreed to share, accept and admit
-//! her, and their occupancy changes.
+//! her, and their occupancy changes; then she withdraws her consent, her caseworker confirms
+//! it with how she withdrew, and the centre keeps only her reference and dates.
 
 use crate::browser::start_driver;
 use crate::referrals::Session;
@@ -139,12 +140,66 @@ async fn a_caseworker_refers_a_girl_and_the_assessment_centre_admits_her() {
         wait_for(&browser, "#referral-status[data-status='accepted']").await?;
         browser.find(Locator::Id("admit")).await?.click().await?;
         wait_for(&browser, "#referral-status[data-status='admitted']").await?;
+        let referral_page = browser.current_url().await?;
+        let referral = referral_page
+            .path_segments()
+            .and_then(|mut p| p.next_back())
+            .unwrap_or_default()
+            .to_owned();
         browser.goto(&app.url("/partner")).await?;
         let occupancy = wait_for(&browser, "#occupancy").await?;
         assert_eq!(
             occupancy.attr("data-occupied").await?.as_deref(),
             Some("10")
         );
+        browser
+            .find(Locator::Css(".account button"))
+            .await?
+            .click()
+            .await?;
+        wait_for(&browser, "#login-submit").await?;
+
+        // She withdraws her consent: her caseworker confirms, says how, and sees the flag.
+        crate::browser::sign_in(&browser, app, "aftercare").await?;
+        browser
+            .goto(&app.url(&format!("/referrals/{referral}")))
+            .await?;
+        wait_for(&browser, "#withdraw-consent-form").await?;
+        browser
+            .find(Locator::Id("withdraw-reason"))
+            .await?
+            .send_keys("She asked at the centre that her file no longer be shared")
+            .await?;
+        browser
+            .find(Locator::Id("withdraw-confirm"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .find(Locator::Css("#withdraw-consent-form button[type='submit']"))
+            .await?
+            .click()
+            .await?;
+        wait_for(&browser, "#in-care-without-consent").await?;
+        let history = wait_for(&browser, "#referral-history")
+            .await?
+            .text()
+            .await?;
+        assert!(history.contains("no longer be shared"), "{history}");
+        browser
+            .find(Locator::Css(".account button"))
+            .await?
+            .click()
+            .await?;
+        wait_for(&browser, "#login-submit").await?;
+
+        // The centre keeps her reference and dates, and nothing of her record.
+        crate::browser::sign_in(&browser, app, "partner-worldhope").await?;
+        browser.goto(referral_page.as_str()).await?;
+        wait_for(&browser, "#consent-withdrawn").await?;
+        let page = browser.source().await?;
+        assert!(page.contains("PP-2026-001"));
+        assert!(!page.contains("Nguyễn Thị Hoa") && !page.contains("Châu Đốc"));
         Ok::<(), fantoccini::error::CmdError>(())
     }
     .await;

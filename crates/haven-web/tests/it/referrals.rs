@@ -251,7 +251,7 @@ async fn referral_authorization_matrix(db: TestDb) {
         (
             "post",
             "/api/v1/survivors/{S1}/consents/{CONSENT}/withdraw",
-            None,
+            Some(json!({"reason": "She asked her caseworker to stop sharing"})),
             [401, 404, 404, 204, 404, 403, 204, 404, 403, 403],
         ),
         (
@@ -449,14 +449,32 @@ async fn partner_staff_see_only_what_she_consented_to(db: TestDb) {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    let withdraw = s.path(&format!(
+        "/api/v1/survivors/{{S1}}/consents/{consent}/withdraw"
+    ));
+    let (status, body) = s
+        .call(
+            Some("aftercare"),
+            "post",
+            &withdraw,
+            Some(json!({"reason": ""})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "how she withdrew is asked: {body}"
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("reason"));
     let (status, _) = s
         .call(
             Some("aftercare"),
             "post",
-            &s.path(&format!(
-                "/api/v1/survivors/{{S1}}/consents/{consent}/withdraw"
-            )),
-            None,
+            &withdraw,
+            Some(json!({"reason": "She told us on the phone she wants Hagar to stop"})),
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -466,9 +484,26 @@ async fn partner_staff_see_only_what_she_consented_to(db: TestDb) {
     );
     let (_, list) = s.call(Some(hagar), "get", "/api/v1/survivors", None).await;
     assert!(!sees(&list));
+    // The referral, withdrawn with her consent, leaves Hagar's list and pages too.
     let (_, referrals) = s.call(Some(hagar), "get", "/api/v1/referrals", None).await;
-    assert_eq!(referrals["items"][0]["status"], "withdrawn");
-    assert!(referrals["items"][0]["reference"].is_null());
+    assert_eq!(
+        referrals["items"].as_array().unwrap().len(),
+        0,
+        "{referrals}"
+    );
+    let (status, _) = s
+        .call(Some(hagar), "get", &format!("/api/v1/referrals/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, referrals) = s
+        .call(
+            Some("aftercare"),
+            "get",
+            &format!("/api/v1/referrals/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(referrals["referral"]["status"], "withdrawn");
     let (_, told) = s
         .call(Some(hagar), "get", "/api/v1/notifications", None)
         .await;
@@ -479,6 +514,14 @@ async fn partner_staff_see_only_what_she_consented_to(db: TestDb) {
         .map(|n| n["kind"].as_str().unwrap())
         .collect();
     assert!(kinds.contains(&"consent.withdrawn"), "{kinds:?}");
+    assert!(
+        told["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["referral_id"].is_null()),
+        "no notification leads Hagar back to her: {told}"
+    );
     let (_, audit) = s
         .call(
             Some("auditor"),
@@ -637,11 +680,163 @@ async fn bad_referrals_are_refused_with_reasons(db: TestDb) {
     assert_eq!(body["stays"][0]["organisation"], "World Hope International");
 }
 
+/// The reproduced case over HTTP: World Hope accepts and admits her, with the demo's earlier
+/// share (name, date of birth, family contact) still in force. "Withdraw her consent now"
+/// must end every way World Hope's staff read her, leave the placement flagged for her
+/// caseworker, and show who withdrew, when and how.
+async fn withdrawing_consent_at_world_hope_ends_every_read_route(db: TestDb) {
+    let s = Session::new(db).await;
+    let wh = "partner-worldhope";
+    let s1 = s.path("/api/v1/survivors/{S1}");
+    let consent = s.consent("S1", "WH").await;
+    let id = s.referral("WH", "placement", true).await;
+    s.step(wh, &id, json!({"action": "accept"}), StatusCode::OK)
+        .await;
+    s.step(wh, &id, json!({"action": "admit"}), StatusCode::OK)
+        .await;
+    let (status, view) = s.call(Some(wh), "get", &s1, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(view["fields"]["family_contact"].is_string(), "{view}");
+
+    let reason = "She asked at the shelter that World Hope stop seeing her file";
+    let (status, body) = s
+        .call(
+            Some("aftercare"),
+            "post",
+            &s.path(&format!(
+                "/api/v1/survivors/{{S1}}/consents/{consent}/withdraw"
+            )),
+            Some(json!({ "reason": reason })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    for path in [
+        s1.clone(),
+        format!("{s1}/history"),
+        format!("{s1}/case-file"),
+        format!("{s1}/plan"),
+    ] {
+        let (status, body) = s.call(Some(wh), "get", &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    let (_, list) = s.call(Some(wh), "get", "/api/v1/survivors", None).await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "{list}");
+    assert_eq!(
+        s.call(Some(wh), "get", "/api/v1/referrals/dashboard", None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    // She lives there: the admission stays, with her reference and dates and nothing else.
+    let (_, referrals) = s.call(Some(wh), "get", "/api/v1/referrals", None).await;
+    let items = referrals["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{referrals}");
+    assert_eq!(items[0]["id"], id.as_str());
+    assert_eq!(items[0]["status"], "admitted");
+    assert_eq!(items[0]["reference"], "PP-2026-001");
+    let (_, told) = s.call(Some(wh), "get", "/api/v1/notifications", None).await;
+    for n in told["items"].as_array().unwrap() {
+        assert!(
+            n["referral_id"].is_null() || n["referral_id"] == id.as_str(),
+            "{n}"
+        );
+        assert!(n["survivor_id"].is_null());
+    }
+    let portal = crate::support::browser_login(&s.app, wh).await;
+    let page = portal
+        .get(s.app.url(&format!("/partner/referrals/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("PP-2026-001"));
+    assert!(page.contains("consent-withdrawn"));
+    assert!(!page.contains("Nguyễn Thị Hoa") && !page.contains("Châu Đốc"));
+
+    // Her caseworker is told and sees who may read her, and why.
+    let (_, mine) = s
+        .call(Some("aftercare"), "get", "/api/v1/notifications", None)
+        .await;
+    assert!(mine["items"].as_array().unwrap().iter().any(|n| n["kind"]
+        == "referral.in_care_without_consent"
+        && n["referral_id"] == id.as_str()));
+    let (status, access) = s
+        .call(Some("aftercare"), "get", &format!("{s1}/access"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{access}");
+    let entries = access["entries"].as_array().unwrap();
+    let of = |basis: &str| {
+        entries
+            .iter()
+            .filter(|e| e["basis"] == basis)
+            .collect::<Vec<_>>()
+    };
+    assert!(of("partner_consent").is_empty(), "{access}");
+    let flagged = of("in_care_without_consent");
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0]["organisation"], "World Hope International");
+    assert_eq!(flagged[0]["classes"], json!([]));
+    assert_eq!(of("assigned")[0]["people"][0]["username"], "aftercare");
+    assert_eq!(of("legal_consent")[0]["people"][0]["username"], "legal");
+    assert_eq!(of("manager_oversight")[0]["classes"], json!(["identity"]));
+    assert_eq!(access["withdrawals"][0]["reason"], reason);
+    assert_eq!(
+        access["withdrawals"][0]["organisation"],
+        "World Hope International"
+    );
+    // An auditor checks the same list, without her reference or how she withdrew.
+    let (status, audited) = s
+        .call(Some("auditor"), "get", &format!("{s1}/access"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(audited["reference"].is_null());
+    assert!(audited["withdrawals"][0]["reason"].is_null());
+    assert_eq!(audited["entries"], access["entries"]);
+    let (_, events) = s
+        .call(
+            Some("auditor"),
+            "get",
+            "/api/v1/audit?action=survivor.access.read",
+            None,
+        )
+        .await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 2, "{events}");
+    // Her file shows the flag, the panel and the withdrawal.
+    let caseworker = crate::support::browser_login(&s.app, "aftercare").await;
+    let file = caseworker
+        .get(s.app.url(&s.path("/survivors/{S1}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(file.contains("id=\"in-care-without-consent\""));
+    assert!(file.contains("id=\"access\""));
+    let panel = &file[file.find("id=\"access\"").unwrap()..];
+    assert!(panel.contains("class=\"access-row flagged\""), "{panel}");
+    assert!(panel.contains("World Hope International"));
+    assert!(file.contains(reason));
+    let referral = caseworker
+        .get(s.app.url(&format!("/referrals/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(referral.contains("id=\"in-care-without-consent\""));
+}
+
 haven_store::test_both_backends!(
     referral_authorization_matrix,
     partner_staff_see_only_what_she_consented_to,
     bad_referrals_are_refused_with_reasons,
     referral_pages_open_for_their_roles_only,
+    withdrawing_consent_at_world_hope_ends_every_read_route,
 );
 
 /// The referral pages open only for the roles that use them, and their forms need CSRF.
@@ -713,9 +908,32 @@ async fn referral_pages_open_for_their_roles_only(db: TestDb) {
         page.contains(&action),
         "the page offers to withdraw her consent"
     );
+    let reason = "She said at the shelter visit that Hagar should not have her details";
+    // Without the confirmation box nothing changes, and what was typed comes back.
     let response = caseworker
         .post(app.url(&action))
-        .form(&[("csrf", crate::support::csrf_from(&page))])
+        .form(&[
+            ("csrf", crate::support::csrf_from(&page)),
+            ("reason", reason.to_owned()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = response.text().await.unwrap();
+    assert!(refused.contains("withdraw-consent-error"));
+    assert!(refused.contains(reason));
+    assert_eq!(
+        s.call(Some("partner-hagar"), "get", &s1, None).await.0,
+        StatusCode::OK
+    );
+    let response = caseworker
+        .post(app.url(&action))
+        .form(&[
+            ("csrf", crate::support::csrf_from(&page)),
+            ("reason", reason.to_owned()),
+            ("confirm", "yes".to_owned()),
+        ])
         .send()
         .await
         .unwrap();
@@ -724,6 +942,17 @@ async fn referral_pages_open_for_their_roles_only(db: TestDb) {
         s.call(Some("partner-hagar"), "get", &s1, None).await.0,
         StatusCode::NOT_FOUND
     );
+    // Who withdrew, when and how, in the referral's history.
+    let page = caseworker
+        .get(app.url(&format!("/referrals/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let history = &page[page.find("referral-history").unwrap()..];
+    assert!(history.contains(reason), "{history}");
     let (_, dashboard) = s
         .call(Some("manager"), "get", "/api/v1/referrals/dashboard", None)
         .await;

@@ -117,6 +117,25 @@ async fn survivor_authorization_matrix(db: TestDb) {
             None,
             [401, 404, 404, 404, 200, 404, 200, 404, 404, 200],
         ),
+        // Who may read her: her caseworker, managers, auditors; others who see her 403.
+        (
+            "get",
+            "/api/v1/survivors/{S1}/access",
+            None,
+            [401, 404, 404, 200, 404, 403, 200, 200, 403, 404],
+        ),
+        (
+            "get",
+            "/api/v1/survivors/{S2}/access",
+            None,
+            [401, 404, 404, 404, 200, 404, 200, 200, 404, 403],
+        ),
+        (
+            "get",
+            "/api/v1/survivors/01900000-0000-7000-8000-000000000000/access",
+            None,
+            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404],
+        ),
         (
             "get",
             "/api/v1/survivors/{S3}",
