@@ -59,6 +59,10 @@ pub async fn rotate(args: KeysRotateArgs, file: FileConfig) -> Result<()> {
         done += n;
         println!("re-wrapped {done} of {total} data keys");
     }
+    let secrets = haven_store::totp::reseal_secrets(&db, &keyring).await?;
+    if secrets > 0 {
+        println!("re-sealed {secrets} TOTP secrets");
+    }
     std::fs::rename(&next, &path)
         .with_context(|| format!("cannot replace {} with {}", path.display(), next.display()))?;
     println!(
