@@ -41,6 +41,10 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             config.behind_tls,
+            auth::tls_scope,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            config.behind_tls,
             security_headers::middleware,
         ))
         .layer(axum::middleware::from_fn(request_id::middleware))

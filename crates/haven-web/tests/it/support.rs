@@ -103,6 +103,15 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A client that keeps no cookies and does not follow redirects: the test sends the
+    /// cookies it chooses.
+    pub fn browser_client_without_cookies(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::new()
     }
