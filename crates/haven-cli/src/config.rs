@@ -54,6 +54,14 @@ upload_idle_timeout_seconds = 60
 # sign-in throttling and the session list see each client's own address. Leave empty when
 # clients connect directly.
 trusted_proxies = []
+# A client must send its request headers within this many seconds (and a kept-alive
+# connection its next request), or the connection is closed.
+header_read_timeout_seconds = 15
+# Connections served at once; each holds an open file. At the limit the oldest idle
+# connection is closed to make room; when all are busy, 32 more connections are still
+# answered for /healthz and /readyz (anything else gets 503, try again). Haven raises its
+# open-file limit to fit, or lowers this with a warning when the system does not allow it.
+max_connections = 1000
 
 [log]
 # auto (pretty on a terminal, JSON otherwise), json or pretty.
@@ -94,6 +102,8 @@ pub struct HttpSection {
     pub request_timeout_seconds: Option<u64>,
     pub upload_idle_timeout_seconds: Option<u64>,
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    pub header_read_timeout_seconds: Option<u64>,
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +158,16 @@ impl FileConfig {
         if let Some(n) = self.http.upload_idle_timeout_seconds {
             if !(1..=3600).contains(&n) {
                 bail!("http.upload_idle_timeout_seconds must be between 1 and 3600, not {n}");
+            }
+        }
+        if let Some(n) = self.http.header_read_timeout_seconds {
+            if !(1..=300).contains(&n) {
+                bail!("http.header_read_timeout_seconds must be between 1 and 300, not {n}");
+            }
+        }
+        if let Some(n) = self.http.max_connections {
+            if !(10..=1_000_000).contains(&n) {
+                bail!("http.max_connections must be between 10 and 1000000, not {n}");
             }
         }
         if let Some(m) = self.utc_offset_minutes {
@@ -233,6 +253,15 @@ pub fn web_config(file: &FileConfig, behind_tls_flag: bool) -> haven_web::WebCon
             .upload_idle_timeout_seconds
             .map(Duration::from_secs)
             .unwrap_or(defaults.upload_idle_timeout),
+        max_connections: file
+            .http
+            .max_connections
+            .unwrap_or(defaults.max_connections),
+        header_read_timeout: file
+            .http
+            .header_read_timeout_seconds
+            .map(Duration::from_secs)
+            .unwrap_or(defaults.header_read_timeout),
     }
 }
 
@@ -273,6 +302,26 @@ mod tests {
             err.to_string().contains("auto") && err.to_string().contains("json"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn connection_limits_come_from_the_http_section() {
+        let file: FileConfig =
+            toml::from_str("[http]\nmax_connections = 50\nheader_read_timeout_seconds = 4")
+                .unwrap();
+        file.validate().unwrap();
+        let web = web_config(&file, false);
+        assert_eq!(web.max_connections, 50);
+        assert_eq!(web.header_read_timeout, Duration::from_secs(4));
+        let config: FileConfig = toml::from_str("[http]\nmax_connections = 0").unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("http.max_connections must be between"),
+            "{err}"
+        );
+        let config: FileConfig = toml::from_str("[http]\nheader_read_timeout_seconds = 0").unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("http.header_read_timeout_seconds"), "{err}");
     }
 
     #[test]

@@ -81,6 +81,26 @@ impl Default for ConnectOptions {
     }
 }
 
+/// Takes group and other access away from a SQLite database created before Haven made its
+/// files private (its -wal and -shm follow the database file's permissions when created).
+fn restrict_sqlite_files(path: &std::path::Path) {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let mut shm = path.as_os_str().to_owned();
+    shm.push("-shm");
+    for file in [path.to_path_buf(), wal.into(), shm.into()] {
+        match crate::private_fs::restrict(&file) {
+            Ok(true) => {
+                tracing::warn!(file = %file.display(), "made the database file readable by Haven's account only")
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(file = %file.display(), error = %e, "cannot restrict the database file's permissions")
+            }
+        }
+    }
+}
+
 impl Db {
     /// Opens a pool. SQLite gets WAL, foreign keys, a busy timeout and full fsync on commit
     /// (a lost record can lose a court case); PostgreSQL a bounded pool.
@@ -97,14 +117,23 @@ impl Db {
                             )));
                         }
                         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                            std::fs::create_dir_all(parent).map_err(|e| {
+                            crate::private_fs::create_dir_all(parent).map_err(|e| {
                                 StoreError::Unavailable(format!(
                                     "cannot create the folder {}: {e}",
                                     parent.display()
                                 ))
                             })?;
                         }
+                        // Created empty and private here: SQLite gives its -wal and -shm
+                        // files the database file's permissions.
+                        crate::private_fs::create_new_file(&path).map_err(|e| {
+                            StoreError::Unavailable(format!(
+                                "cannot create the database {}: {e}",
+                                path.display()
+                            ))
+                        })?;
                     }
+                    restrict_sqlite_files(&path);
                 }
                 let connect = SqliteConnectOptions::from_str(url.expose())
                     .map_err(|e| StoreError::Config(format!("invalid SQLite URL: {e}")))?

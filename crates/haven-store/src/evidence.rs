@@ -75,12 +75,15 @@ impl Locker {
     pub fn open(dir: impl Into<PathBuf>, max_bytes: u64) -> Result<Locker, StoreError> {
         let dir = dir.into();
         let tmp = dir.join("tmp");
-        std::fs::create_dir_all(&tmp).map_err(|e| {
-            StoreError::Config(format!(
-                "cannot create the evidence folder {}: {e}",
-                tmp.display()
-            ))
-        })?;
+        crate::private_fs::create_dir_all(&tmp)
+            .and_then(|()| crate::private_fs::restrict(&dir))
+            .and_then(|_| crate::private_fs::restrict(&tmp))
+            .map_err(|e| {
+                StoreError::Config(format!(
+                    "cannot create the evidence folder {}: {e}",
+                    tmp.display()
+                ))
+            })?;
         if let Ok(entries) = std::fs::read_dir(&tmp) {
             for entry in entries.flatten() {
                 let _ = std::fs::remove_file(entry.path());
@@ -621,10 +624,7 @@ pub struct Sealer {
 impl Sealer {
     /// Starts an encrypted file: writes the header.
     pub fn create(path: &Path, key: &DataKey, id: Uuid) -> std::io::Result<Sealer> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)?;
+        let mut file = crate::private_fs::create_new_file(path)?;
         let prefix: [u8; NONCE_PREFIX] = rand::random();
         file.write_all(MAGIC)?;
         file.write_all(&prefix)?;

@@ -36,6 +36,7 @@ pub mod partner_profiles;
 pub mod partner_services;
 pub mod password;
 pub mod pending_logins;
+pub mod private_fs;
 pub mod referrals;
 pub mod sessions;
 pub mod settings;

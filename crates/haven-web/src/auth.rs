@@ -164,7 +164,7 @@ impl FromRequestParts<AppState> for PageUser {
     ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar
-            .get(SESSION_COOKIE)
+            .get(cookie_name(SESSION_COOKIE))
             .and_then(|c| SessionToken::from_client(c.value()))
             .ok_or_else(|| Redirect::to("/login").into_response())?;
         match resolve(state, token).await {
@@ -268,9 +268,36 @@ pub fn locale_for(headers: &HeaderMap, user: Option<&User>) -> Locale {
         .unwrap_or_default()
 }
 
+tokio::task_local! {
+    /// Whether the request being handled reached Haven over HTTPS (`--behind-tls`).
+    static BEHIND_TLS: bool;
+}
+
+/// Runs the rest of the request knowing whether it came over HTTPS, so that cookies are
+/// named (and read) with the `__Host-` prefix there wherever they are set or checked.
+pub async fn tls_scope(
+    axum::extract::State(behind_tls): axum::extract::State<bool>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    BEHIND_TLS.scope(behind_tls, next.run(request)).await
+}
+
+/// The name a cookie has in this request. Behind TLS the session and CSRF cookies carry the
+/// `__Host-` prefix: browsers then accept them only when `Secure`, for `/`, and set by this
+/// host, so a sibling subdomain cannot plant or shadow them.
+pub fn cookie_name(base: &'static str) -> &'static str {
+    let behind_tls = BEHIND_TLS.try_with(|b| *b).unwrap_or(false);
+    match base {
+        SESSION_COOKIE if behind_tls => "__Host-haven_session",
+        CSRF_COOKIE if behind_tls => "__Host-haven_csrf",
+        other => other,
+    }
+}
+
 /// A cookie with the attributes every Haven cookie has.
 pub fn cookie(name: &'static str, value: String, state: &AppState) -> Cookie<'static> {
-    Cookie::build((name, value))
+    Cookie::build((cookie_name(name), value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -278,25 +305,58 @@ pub fn cookie(name: &'static str, value: String, state: &AppState) -> Cookie<'st
         .build()
 }
 
-/// The form's CSRF token (double-submit cookie): reuses the browser's token or issues one.
+/// The form token for a browser: an HMAC, keyed by the browser's random CSRF cookie, of the
+/// SHA-256 of its session token (empty before sign-in). A cross-site page can make the
+/// browser send its cookies but not read them; and a token taken from one session (or a
+/// CSRF cookie planted in the browser) is worthless in another, because nobody but that
+/// browser knows its session token.
+fn form_token(nonce: &str, jar: &CookieJar) -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    use sha2::Digest as _;
+    let session = jar
+        .get(cookie_name(SESSION_COOKIE))
+        .map(|c| sha2::Sha256::digest(c.value().as_bytes()).to_vec())
+        .unwrap_or_default();
+    // HMAC takes keys of any length: this cannot fail.
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(nonce.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(b"haven csrf v1\0");
+    mac.update(&session);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// The form's CSRF token, bound to this browser's session: reuses the browser's CSRF cookie
+/// or issues one.
 pub fn csrf_token(jar: CookieJar, state: &AppState) -> (CookieJar, String) {
-    if let Some(existing) = jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
+    if let Some(existing) = jar
+        .get(cookie_name(CSRF_COOKIE))
+        .map(|c| c.value().to_owned())
+    {
         if existing.len() == 43 {
-            return (jar, existing);
+            let token = form_token(&existing, &jar);
+            return (jar, token);
         }
     }
     use base64::Engine as _;
     let bytes: [u8; 32] = rand::random();
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    (jar.add(cookie(CSRF_COOKIE, token.clone(), state)), token)
+    let nonce = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let jar = jar.add(cookie(CSRF_COOKIE, nonce, state));
+    let token = jar
+        .get(cookie_name(CSRF_COOKIE))
+        .map(|c| form_token(c.value(), &jar))
+        .unwrap_or_default();
+    (jar, token)
 }
 
-/// True when the submitted form token matches the browser's CSRF cookie. A cross-site page
-/// can make the browser send the cookie but cannot read it to put it in the form.
+/// True when the submitted form token is the one for this browser's CSRF cookie and session
+/// (compared in constant time).
 pub fn csrf_ok(jar: &CookieJar, submitted: &str) -> bool {
-    match jar.get(CSRF_COOKIE) {
+    match jar.get(cookie_name(CSRF_COOKIE)) {
         Some(cookie) if cookie.value().len() == 43 => {
-            bool::from(cookie.value().as_bytes().ct_eq(submitted.as_bytes()))
+            let expected = form_token(cookie.value(), jar);
+            bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
         }
         _ => false,
     }
@@ -350,11 +410,22 @@ mod tests {
     }
 
     #[test]
-    fn csrf_needs_the_matching_cookie() {
-        let token = "b".repeat(43);
-        let jar = CookieJar::new().add(Cookie::new(CSRF_COOKIE, token.clone()));
+    fn csrf_needs_the_matching_cookie_and_session() {
+        let nonce = "b".repeat(43);
+        let jar = CookieJar::new().add(Cookie::new(CSRF_COOKIE, nonce.clone()));
+        let token = form_token(&nonce, &jar);
         assert!(csrf_ok(&jar, &token));
+        assert!(!csrf_ok(&jar, &nonce), "the cookie itself is not the token");
         assert!(!csrf_ok(&jar, &"c".repeat(43)));
         assert!(!csrf_ok(&CookieJar::new(), &token));
+        let signed_in = jar.clone().add(Cookie::new(SESSION_COOKIE, "a".repeat(43)));
+        let session_token = form_token(&nonce, &signed_in);
+        assert!(csrf_ok(&signed_in, &session_token));
+        assert!(!csrf_ok(&signed_in, &token), "a token from before sign-in");
+        let other = jar.add(Cookie::new(SESSION_COOKIE, "d".repeat(43)));
+        assert!(
+            !csrf_ok(&other, &session_token),
+            "a token from another session"
+        );
     }
 }

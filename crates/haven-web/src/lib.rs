@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod connections;
 pub mod error;
 pub mod i18n;
 pub mod login_flow;
@@ -18,7 +19,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::Router;
 use std::future::Future;
-use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -41,22 +41,25 @@ pub fn app(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             config.behind_tls,
+            auth::tls_scope,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            config.behind_tls,
             security_headers::middleware,
         ))
         .layer(axum::middleware::from_fn(request_id::middleware))
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish
-/// and returns.
+/// and returns. Connections are held within the configured limits (see `connections`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = connections::Limits {
+        max_connections: state.config.max_connections,
+        header_read_timeout: state.config.header_read_timeout,
+    };
+    connections::serve(listener, app(state), limits, shutdown).await
 }

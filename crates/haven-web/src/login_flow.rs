@@ -68,7 +68,7 @@ pub async fn sign_in(
         match code.map(str::trim).filter(|c| !c.is_empty()) {
             None => return Ok(Outcome::NeedsCode(user)),
             Some(code) => {
-                if !totp::verify(&state.db, user.id, code).await? {
+                if !totp::verify(&state.db, state.keyring()?, user.id, code).await? {
                     return Err(failed(state, username, addr).await);
                 }
             }
@@ -89,7 +89,7 @@ pub async fn second_factor(
     if let Err(wait) = throttle(state, account, addr).await? {
         return Ok(Outcome::Throttled(wait));
     }
-    if !totp::verify(&state.db, user.id, code).await? {
+    if !totp::verify(&state.db, state.keyring()?, user.id, code).await? {
         return Err(failed(state, account, addr).await);
     }
     login_throttle::clear_account(&state.db, account).await?;

@@ -26,6 +26,12 @@ pub struct WebConfig {
     /// An evidence upload whose body sends nothing for this long is abandoned, and nothing
     /// of it is kept.
     pub upload_idle_timeout: Duration,
+    /// Connections served at once. Each holds a file descriptor: at the limit, the oldest
+    /// idle connection is closed to make room, so silent clients cannot lock everyone out.
+    pub max_connections: usize,
+    /// A connection must send its request headers within this time (and a kept-alive one
+    /// its next request), or it is closed.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for WebConfig {
@@ -37,6 +43,8 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             local_offset: haven_store::clock::default_team_offset(),
             upload_idle_timeout: Duration::from_secs(60),
+            max_connections: 1000,
+            header_read_timeout: Duration::from_secs(15),
         }
     }
 }

@@ -11,7 +11,7 @@ pub fn init(args: KeyFileArgs, file: FileConfig) -> Result<()> {
     let data_dir = args.data_dir.as_deref().or(file.data_dir.as_deref());
     let path = config::key_file(args.key_file.as_deref(), &file, data_dir);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
+        haven_store::private_fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     Keyring::generate()
@@ -58,6 +58,10 @@ pub async fn rotate(args: KeysRotateArgs, file: FileConfig) -> Result<()> {
         }
         done += n;
         println!("re-wrapped {done} of {total} data keys");
+    }
+    let secrets = haven_store::totp::reseal_secrets(&db, &keyring).await?;
+    if secrets > 0 {
+        println!("re-sealed {secrets} TOTP secrets");
     }
     std::fs::rename(&next, &path)
         .with_context(|| format!("cannot replace {} with {}", path.display(), next.display()))?;

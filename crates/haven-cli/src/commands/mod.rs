@@ -105,6 +105,10 @@ pub async fn open_db(args: &DbArgs, file: &FileConfig, create: bool) -> Result<D
 pub async fn load_keyring(db: &Db, path: &std::path::Path) -> Result<haven_store::Keyring> {
     let keyring = haven_store::Keyring::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     haven_store::crypto::registry::verify_or_register(db, &keyring).await?;
+    let sealed = haven_store::totp::reseal_secrets(db, &keyring).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed TOTP secrets with the current master key");
+    }
     Ok(keyring)
 }
 

@@ -601,6 +601,41 @@ fn a_wrong_or_exposed_key_file_stops_start_up() {
 }
 
 #[test]
+fn the_key_file_from_before_a_rotation_stops_start_up_naming_the_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let key = dir.path().join("haven.key");
+    let old = dir.path().join("old.key");
+    assert!(haven(&["migrate", "--data-dir", data]).status.success());
+    assert!(haven(&["keys", "init", "--data-dir", data])
+        .status
+        .success());
+    let mut server = Server::start(&["serve", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+    assert!(server.terminate().success());
+    std::fs::copy(&key, &old).unwrap();
+    let rotated = haven(&["keys", "rotate", "--data-dir", data]);
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    let out = haven(&[
+        "serve",
+        "--data-dir",
+        data,
+        "--key-file",
+        old.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("this key file was replaced by rotation on")
+            && stderr.contains("Use the current key file"),
+        "{stderr}"
+    );
+    let mut server = Server::start(&["serve", "--data-dir", data, "--listen", "127.0.0.1:0"]);
+    assert!(server.terminate().success());
+}
+
+#[test]
 fn audit_verify_passes_a_sound_log_and_names_a_tampered_event() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("haven.db");

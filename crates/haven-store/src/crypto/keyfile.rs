@@ -140,6 +140,31 @@ impl Keyring {
         Ok(DataKey::from_bytes(array))
     }
 
+    /// Seals a small account secret (such as a TOTP secret) directly under the current master
+    /// key, bound to its purpose and owner, so a sealed value copied to another row or column
+    /// does not open. Returns the key's ID, needed to open it after a rotation.
+    pub fn seal_secret(&self, purpose: &str, owner: Uuid, plaintext: &[u8]) -> (Uuid, Vec<u8>) {
+        (
+            self.current.id,
+            seal_bytes(&self.current.bytes, &secret_aad(purpose, owner), plaintext),
+        )
+    }
+
+    /// Opens what `seal_secret` sealed, with whichever key of the ring sealed it.
+    pub fn open_secret(
+        &self,
+        key_id: Uuid,
+        purpose: &str,
+        owner: Uuid,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let key = self
+            .wrapping_keys()
+            .find(|k| k.id == key_id)
+            .ok_or(CryptoError::UnknownKey(key_id))?;
+        open_bytes(&key.bytes, &secret_aad(purpose, owner), sealed)
+    }
+
     /// A blind index: the keyed hash of a normalised value, for exact look-ups. `kind`
     /// separates domains, so a name never matches a phone number.
     pub fn blind_index(&self, kind: &str, normalised: &str) -> Vec<u8> {
@@ -266,6 +291,12 @@ impl Keyring {
 fn wrap_aad(record: Uuid) -> Vec<u8> {
     let mut aad = b"haven/data-key/v1\0".to_vec();
     aad.extend_from_slice(record.as_bytes());
+    aad
+}
+
+fn secret_aad(purpose: &str, owner: Uuid) -> Vec<u8> {
+    let mut aad = format!("haven/secret/{purpose}/v1\0").into_bytes();
+    aad.extend_from_slice(owner.as_bytes());
     aad
 }
 

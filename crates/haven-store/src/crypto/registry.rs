@@ -5,16 +5,26 @@ use super::keyfile::Key;
 use super::Keyring;
 use crate::clock::now;
 use crate::{on_pool, Db, StoreError};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// Checks the key file against the keys this database has seen, and records new ones.
 #[tracing::instrument(skip_all)]
 pub async fn verify_or_register(db: &Db, keyring: &Keyring) -> Result<(), StoreError> {
-    let known: Vec<(Uuid, String, Vec<u8>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, purpose, check_value FROM key_registry ORDER BY created_at LIMIT 10000",
+    let registered: Vec<(Uuid, String, Vec<u8>, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, purpose, check_value, created_at FROM key_registry ORDER BY created_at LIMIT 10000",
     )
     .fetch_all(pool)
     .await?);
+    let newest_wrap = registered
+        .iter()
+        .filter(|(_, purpose, _, _)| purpose == "wrap")
+        .max_by_key(|(_, _, _, created)| *created)
+        .map(|(id, _, _, created)| (*id, *created));
+    let known: Vec<(Uuid, String, Vec<u8>)> = registered
+        .into_iter()
+        .map(|(id, purpose, check, _)| (id, purpose, check))
+        .collect();
     let ours: Vec<(&Key, &str)> = std::iter::once((keyring.index(), "index"))
         .chain(keyring.wrapping_keys().map(|k| (k, "wrap")))
         .collect();
@@ -39,6 +49,16 @@ pub async fn verify_or_register(db: &Db, keyring: &Keyring) -> Result<(), StoreE
             return Err(StoreError::Config(
                 "the key file belongs to another database: none of its keys encrypted this one. Use the key file this database was created with.".to_owned(),
             ));
+        }
+    }
+    // A key file from before a rotation still holds keys this database knows, but not the
+    // master key its data keys are now wrapped with: every survivor read would fail.
+    if let Some((newest, rotated_at)) = newest_wrap {
+        if !keyring.wrapping_keys().any(|k| k.id == newest) {
+            return Err(StoreError::Config(format!(
+                "this key file was replaced by rotation on {}: it lacks the current master key {newest}. Use the current key file (if that rotation was interrupted, run `haven keys rotate` again to finish it).",
+                rotated_at.format("%Y-%m-%d %H:%M UTC")
+            )));
         }
     }
     for (key, purpose) in ours {

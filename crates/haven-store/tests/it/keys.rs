@@ -57,7 +57,32 @@ async fn a_key_file_from_another_database_is_refused(t: TestDb) {
     assert!(err.to_string().contains("another database"), "{err}");
 }
 
+async fn the_key_file_from_before_a_rotation_is_refused_with_the_date(t: TestDb) {
+    let old = Keyring::generate();
+    seeded(&t, &old).await;
+    let new = old.rotated();
+    registry::verify_or_register(&t.db, &new).await.unwrap();
+    while registry::rewrap_batch(&t.db, &new, 500).await.unwrap() > 0 {}
+    let err = registry::verify_or_register(&t.db, &old)
+        .await
+        .unwrap_err()
+        .to_string();
+    let today = haven_store::clock::now().format("%Y-%m-%d").to_string();
+    assert!(
+        err.contains("replaced by rotation on") && err.contains(&today),
+        "{err}"
+    );
+    assert!(err.contains("use the current key file") || err.contains("Use the current key file"));
+    // The current key file still opens, and a second rotation refuses the first's file too.
+    registry::verify_or_register(&t.db, &new).await.unwrap();
+    let newer = new.rotated();
+    registry::verify_or_register(&t.db, &newer).await.unwrap();
+    assert!(registry::verify_or_register(&t.db, &new).await.is_err());
+    registry::verify_or_register(&t.db, &newer).await.unwrap();
+}
+
 haven_store::test_both_backends!(
+    the_key_file_from_before_a_rotation_is_refused_with_the_date,
     rotation_rewraps_every_data_key_and_resumes_after_interruption,
     a_key_file_from_another_database_is_refused,
 );

@@ -7,6 +7,7 @@ mod audit;
 mod casework;
 mod crisis;
 mod demo_crisis;
+mod files;
 mod identity;
 mod keys;
 mod legal_keys;

@@ -155,7 +155,7 @@ pub async fn totp_begin(
     State(state): State<AppState>,
     caller: ApiUser,
 ) -> Result<Json<TotpEnrolment>, ApiError> {
-    let secret = totp::begin_enrolment(&state.db, caller.user.id).await?;
+    let secret = totp::begin_enrolment(&state.db, state.keyring()?, caller.user.id).await?;
     let otpauth_url = secret.otpauth_url(TOTP_ISSUER, caller.user.username.as_str());
     let qr_code = crate::qr::svg_data_uri(&otpauth_url).unwrap_or_default();
     Ok(Json(TotpEnrolment {
@@ -197,8 +197,14 @@ pub async fn totp_confirm(
     caller: ApiUser,
     ApiJson(request): ApiJson<TotpConfirm>,
 ) -> Result<Json<RecoveryCodes>, ApiError> {
-    let codes =
-        totp::confirm_enrolment(&state.db, &caller.ctx, caller.user.id, &request.code).await?;
+    let codes = totp::confirm_enrolment(
+        &state.db,
+        state.keyring()?,
+        &caller.ctx,
+        caller.user.id,
+        &request.code,
+    )
+    .await?;
     Ok(Json(RecoveryCodes {
         recovery_codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
     }))

@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 /// Paging and filters, shared by the API and the `/audit` page. Empty values (as an HTML form
 /// sends them) mean "no filter".
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// At most this many events (1 to 200, default 50).
     pub limit: Option<u32>,

@@ -83,11 +83,24 @@ pub async fn organisations(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// At most this many items (1 to 200, default 50).
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// A cursor is the username that ended the previous page, so it names an existing account;
+/// anything else would silently answer an empty or wrong page.
+async fn known_username(state: &AppState, cursor: &str) -> Result<String, ApiError> {
+    let refused =
+        || ApiError::bad_request("cursor must be the next_cursor of a previous page of accounts");
+    let username = haven_core::Username::parse(cursor).map_err(|_| refused())?;
+    haven_store::users::find_by_username(&state.db, &username)
+        .await?
+        .map(|user| user.username.to_string())
+        .ok_or_else(refused)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -127,7 +140,11 @@ pub async fn users(
     if !(1..=200).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 200"));
     }
-    let found = haven_store::users::list(&state.db, page.cursor.as_deref(), limit).await?;
+    let after = match page.cursor.as_deref() {
+        None => None,
+        Some(cursor) => Some(known_username(&state, cursor).await?),
+    };
+    let found = haven_store::users::list(&state.db, after.as_deref(), limit).await?;
     let next_cursor = (found.len() == limit as usize)
         .then(|| found.last().map(|u| u.username.to_string()))
         .flatten();

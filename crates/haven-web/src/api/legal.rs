@@ -62,6 +62,7 @@ fn optional_uuid(field: &str, raw: Option<&str>) -> Result<Option<Uuid>, ApiErro
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     /// 1 to 200, default 50.
     pub limit: Option<u32>,
@@ -1043,6 +1044,7 @@ pub async fn bundle_manifest(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CalendarQuery {
     /// First day shown (YYYY-MM-DD); today when left out.
     pub from: Option<String>,

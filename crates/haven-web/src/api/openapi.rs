@@ -223,4 +223,51 @@ mod tests {
         }
         assert!(seen.contains("get_survivors_id_plan"), "{seen:?}");
     }
+
+    /// A parameter declared "in path" that is not in the path cannot be sent by any client
+    /// or fuzzer that follows the document: query parameters must say so.
+    #[test]
+    fn every_path_parameter_is_in_its_path_and_query_parameters_are_declared_as_such() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        let mut misplaced = Vec::new();
+        let mut query = BTreeSet::new();
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().unwrap() {
+                let Some(parameters) = operation["parameters"].as_array() else {
+                    continue;
+                };
+                for parameter in parameters {
+                    let name = parameter["name"].as_str().unwrap();
+                    match parameter["in"].as_str().unwrap() {
+                        "path" if !path.contains(&format!("{{{name}}}")) => {
+                            misplaced.push(format!("{method} {path}: {name}"));
+                        }
+                        "query" => {
+                            query.insert(format!("{path}?{name}"));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        assert!(
+            misplaced.is_empty(),
+            "declared in path but not in it: {misplaced:#?}"
+        );
+        for expected in [
+            "/api/v1/users?cursor",
+            "/api/v1/users?limit",
+            "/api/v1/survivors?name",
+            "/api/v1/survivors?phone",
+            "/api/v1/audit?actor",
+            "/api/v1/referrals?cursor",
+            "/api/v1/legal/cases?cursor",
+        ] {
+            assert!(
+                query.contains(expected),
+                "{expected} is not a query parameter"
+            );
+        }
+    }
 }

@@ -288,6 +288,7 @@ fn candidate_out(c: Candidate) -> CandidateOut {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NeedQuery {
     /// `placement` (default) or a service such as `vocational_training`.
     pub need: Option<String>,
@@ -589,6 +590,7 @@ pub struct ReferralList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReferralQuery {
     /// 1 to 200, default 50.
     pub limit: Option<u32>,

@@ -81,6 +81,7 @@ pub struct SurvivorList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SurvivorQuery {
     /// 1 to 200, default 50.
     pub limit: Option<u32>,

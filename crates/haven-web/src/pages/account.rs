@@ -205,7 +205,11 @@ pub async fn enrol(
     if !csrf_ok(&jar, &form.csrf) {
         return super::login::expired_form(&state, &headers, jar);
     }
-    match totp::begin_enrolment(&state.db, caller.user.id).await {
+    let keyring = match state.keyring() {
+        Ok(keyring) => keyring,
+        Err(err) => return super::error_page(caller.user.locale, err.into()),
+    };
+    match totp::begin_enrolment(&state.db, keyring, caller.user.id).await {
         Ok(secret) => enrol_page(&state, &headers, &caller, jar, &secret, None),
         Err(StoreError::Conflict(_)) => Redirect::to("/account").into_response(),
         Err(err) => super::error_page(caller.user.locale, err.into()),
@@ -239,7 +243,12 @@ pub async fn confirm(
         return super::login::expired_form(&state, &headers, jar);
     }
     let locale = locale_for(&headers, Some(&caller.user));
-    match totp::confirm_enrolment(&state.db, &caller.ctx, caller.user.id, &form.code).await {
+    let keyring = match state.keyring() {
+        Ok(keyring) => keyring,
+        Err(err) => return super::error_page(caller.user.locale, err.into()),
+    };
+    match totp::confirm_enrolment(&state.db, keyring, &caller.ctx, caller.user.id, &form.code).await
+    {
         Ok(codes) => {
             let (jar, csrf) = csrf_token(jar, &state);
             let page = CodesPage {
@@ -249,7 +258,7 @@ pub async fn confirm(
             (jar, render(&page)).into_response()
         }
         Err(StoreError::Invalid(_)) => {
-            match totp::pending_secret(&state.db, caller.user.id).await {
+            match totp::pending_secret(&state.db, keyring, caller.user.id).await {
                 Ok(Some(secret)) => enrol_page(
                     &state,
                     &headers,

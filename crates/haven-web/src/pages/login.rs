@@ -134,7 +134,7 @@ pub fn expired_form(state: &AppState, headers: &HeaderMap, jar: CookieJar) -> Re
 
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Response {
     if let Some(token) = jar
-        .get(SESSION_COOKIE)
+        .get(crate::auth::cookie_name(SESSION_COOKIE))
         .and_then(|c| SessionToken::from_client(c.value()))
     {
         if let Ok(settings) = state.settings().await {

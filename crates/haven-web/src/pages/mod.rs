@@ -325,7 +325,7 @@ async fn switch_language(
             .into_response();
     };
     if let Some(token) = jar
-        .get(crate::auth::SESSION_COOKIE)
+        .get(crate::auth::cookie_name(crate::auth::SESSION_COOKIE))
         .and_then(|c| haven_store::sessions::SessionToken::from_client(c.value()))
     {
         if let Ok(settings) = state.settings().await {

@@ -364,6 +364,51 @@ async fn user_list_pages_with_a_cursor(db: TestDb) {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
+/// A cursor that no page ever handed out is a mistake to report, not an empty page that
+/// looks like "nothing more to see".
+async fn a_malformed_cursor_is_refused_on_every_paginated_list(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    for (user, path) in [
+        ("admin", "/api/v1/users"),
+        ("aftercare", "/api/v1/survivors"),
+        ("aftercare", "/api/v1/referrals"),
+        ("auditor", "/api/v1/audit"),
+        ("legal", "/api/v1/legal/cases"),
+    ] {
+        let token = app.token(user).await;
+        let good = app
+            .client()
+            .get(app.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(good.status(), StatusCode::OK, "{path} as {user}");
+        for cursor in ["zzz", "nobody-by-that-name"] {
+            let bad = app
+                .client()
+                .get(app.url(&format!("{path}?cursor={cursor}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                bad.status(),
+                StatusCode::BAD_REQUEST,
+                "{path}?cursor={cursor}"
+            );
+            let body: Value = bad.json().await.unwrap();
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("cursor"),
+                "{path}: {body}"
+            );
+        }
+    }
+}
+
 async fn dashboard_counts_are_real(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let token = app.token("manager").await;
@@ -427,6 +472,7 @@ haven_store::test_both_backends!(
     oversized_bodies_are_refused,
     authorization_matrix,
     user_list_pages_with_a_cursor,
+    a_malformed_cursor_is_refused_on_every_paginated_list,
     dashboard_counts_are_real,
     unknown_api_routes_are_json_404s,
     openapi_describes_the_api,

@@ -578,7 +578,9 @@ async fn html_sign_in_asks_for_the_code_on_a_second_step(db: TestDb) {
     assert_eq!(account.status(), StatusCode::OK);
     let html = account.text().await.unwrap();
     assert!(html.contains("logout-all"));
-    // The pending sign-in is spent.
+    // The pending sign-in is spent (asked with a form token of the new session: the one
+    // from before sign-in belongs to no session any more).
+    let csrf = csrf_from(&html);
     let r = client
         .post(app.url("/login/code"))
         .form(&[("code", code_at(&secret, 0).as_str()), ("csrf", &csrf)])

@@ -11,6 +11,7 @@ mod browser_referrals;
 mod casework;
 mod casework_browser;
 mod casework_pages;
+mod connections;
 mod crisis;
 mod identity;
 mod legal;

@@ -319,7 +319,155 @@ async fn every_response_carries_the_security_headers(db: TestDb) {
     assert!(missing.text().await.unwrap().contains("Page not found"));
 }
 
+/// The value of the cookie `name` among a response's `Set-Cookie` headers.
+fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// Signs in by hand (no cookie store): returns (CSRF cookie, session cookie).
+async fn manual_login(app: &TestApp, username: &str) -> (String, String) {
+    let client = app.browser_client_without_cookies();
+    let form = client.get(app.url("/login")).send().await.unwrap();
+    let nonce = set_cookie(&form, "haven_csrf").unwrap();
+    let token = csrf_from(&form.text().await.unwrap());
+    let response = client
+        .post(app.url("/login"))
+        .header("cookie", format!("haven_csrf={nonce}"))
+        .form(&[
+            ("username", username),
+            ("password", DEMO_PASSWORD),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    (nonce, set_cookie(&response, "haven_session").unwrap())
+}
+
+/// A form token is good only with the session it was issued for: even with the same CSRF
+/// cookie (one planted in the browser, say), a token from another session is refused.
+async fn a_csrf_token_from_another_session_is_refused(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let client = app.browser_client_without_cookies();
+    let (nonce, mine) = manual_login(&app, "aftercare").await;
+    let (_, theirs) = manual_login(&app, "manager").await;
+    let page = client
+        .get(app.url("/account"))
+        .header(
+            "cookie",
+            format!("haven_csrf={nonce}; haven_session={mine}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let my_token = csrf_from(&page.text().await.unwrap());
+    // My token, my CSRF cookie, their session: refused, and their session goes on.
+    let forged = client
+        .post(app.url("/logout"))
+        .header(
+            "cookie",
+            format!("haven_csrf={nonce}; haven_session={theirs}"),
+        )
+        .form(&[("csrf", my_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    let still_in = client
+        .get(app.url("/account"))
+        .header("cookie", format!("haven_session={theirs}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        still_in.status(),
+        StatusCode::OK,
+        "their session was not ended"
+    );
+    // With my own session the same token works.
+    let mine_out = client
+        .post(app.url("/logout"))
+        .header(
+            "cookie",
+            format!("haven_csrf={nonce}; haven_session={mine}"),
+        )
+        .form(&[("csrf", my_token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine_out.status(), StatusCode::SEE_OTHER);
+}
+
+/// Behind TLS the session and CSRF cookies carry the `__Host-` prefix (Secure, path /, no
+/// domain), so a sibling subdomain cannot plant or shadow them.
+async fn cookies_carry_the_host_prefix_behind_tls(db: TestDb) {
+    let config = haven_web::WebConfig {
+        behind_tls: true,
+        ..haven_web::WebConfig::default()
+    };
+    let app = TestApp::spawn_with(db, config).await;
+    let client = app.browser_client_without_cookies();
+    let form = client.get(app.url("/login")).send().await.unwrap();
+    let nonce = set_cookie(&form, "__Host-haven_csrf").expect("__Host- CSRF cookie");
+    assert!(set_cookie(&form, "haven_csrf").is_none());
+    let raw: Vec<String> = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        raw.iter()
+            .all(|c| c.contains("Secure") && c.contains("Path=/") && !c.contains("Domain")),
+        "{raw:?}"
+    );
+    let token = csrf_from(&form.text().await.unwrap());
+    // A plain-named cookie (as a subdomain could plant) does not count.
+    let planted = client
+        .post(app.url("/login"))
+        .header("cookie", format!("haven_csrf={nonce}"))
+        .form(&[
+            ("username", "admin"),
+            ("password", DEMO_PASSWORD),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planted.status(), StatusCode::BAD_REQUEST);
+    let response = client
+        .post(app.url("/login"))
+        .header("cookie", format!("__Host-haven_csrf={nonce}"))
+        .form(&[
+            ("username", "admin"),
+            ("password", DEMO_PASSWORD),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let session = set_cookie(&response, "__Host-haven_session").expect("__Host- session cookie");
+    let home = client
+        .get(app.url("/"))
+        .header("cookie", format!("__Host-haven_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), StatusCode::OK);
+}
+
 haven_store::test_both_backends!(
+    a_csrf_token_from_another_session_is_refused,
+    cookies_carry_the_host_prefix_behind_tls,
     pages_need_a_session,
     form_login_shows_the_dashboard_with_real_counts,
     a_wrong_password_keeps_the_user_on_the_form,

@@ -30,6 +30,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// The evidence locker (files under a temporary folder, 4 MB largest upload).
     pub locker: haven_store::evidence::Locker,
+    /// The key file's keys, shared with any other instance over the same database.
+    pub keyring: Keyring,
     _evidence_dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -69,7 +71,7 @@ impl TestApp {
         let state = AppState::new(db.db.clone(), hasher, config)
             .await
             .unwrap()
-            .with_keyring(keyring)
+            .with_keyring(keyring.clone())
             .with_evidence(locker.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -81,6 +83,7 @@ impl TestApp {
             addr,
             db,
             locker,
+            keyring,
             _evidence_dir: evidence_dir,
             shutdown: Some(tx),
             server: Some(server),
@@ -95,6 +98,15 @@ impl TestApp {
     pub fn browser_client(&self) -> reqwest::Client {
         reqwest::Client::builder()
             .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A client that keeps no cookies and does not follow redirects: the test sends the
+    /// cookies it chooses.
+    pub fn browser_client_without_cookies(&self) -> reqwest::Client {
+        reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap()
@@ -124,7 +136,8 @@ impl TestApp {
         let hasher = PasswordHasher::new(HashCost::MINIMAL).unwrap();
         let state = AppState::new(self.db.db.clone(), hasher, WebConfig::default())
             .await
-            .unwrap();
+            .unwrap()
+            .with_keyring(self.keyring.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel();

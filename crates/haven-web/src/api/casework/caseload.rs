@@ -130,6 +130,7 @@ pub async fn team(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OverdueQuery {
     /// 1 to 500, default 100.
     pub limit: Option<u32>,

@@ -331,6 +331,7 @@ async fn area_plan(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// An earlier version to show; the latest by default.
     pub version: Option<i64>,
