@@ -132,6 +132,7 @@ pub async fn seed_legal(db: &Db, keyring: &Keyring, locker: &Locker) -> Result<U
         .ok_or_else(|| StoreError::Internal("demo hearing time".into()))?;
     legal::schedule_hearing(
         db,
+        keyring,
         &lawyer,
         &ctx,
         case,

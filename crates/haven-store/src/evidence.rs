@@ -18,7 +18,7 @@
 #![allow(clippy::type_complexity, clippy::too_many_arguments)]
 
 use crate::clock::{new_id, now};
-use crate::crypto::{DataKey, Keyring};
+use crate::crypto::{DataKey, Keyring, Sealed};
 use crate::legal::{access, audit, audit_read, exec, visible_case};
 use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError};
@@ -231,6 +231,18 @@ pub struct EvidenceSummary {
     /// Who holds it now (the last entry of the chain of custody).
     pub holder: String,
     pub created_at: DateTime<Utc>,
+    /// Kept through an erasure of her record because a court needs it.
+    pub legal_hold: Option<LegalHold>,
+}
+
+/// Why an item linked to a survivor is kept if her record is erased: decided before, by a
+/// lawyer or manager, with the reason (sealed with the case key).
+#[derive(Debug, Clone, Serialize)]
+pub struct LegalHold {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// Shown where the case key is at hand (the case file).
+    pub reason: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -255,13 +267,18 @@ struct EvidenceRow {
     wrapped_key: Option<Vec<u8>>,
     created_at: DateTime<Utc>,
     holder: Option<String>,
+    legal_hold_at: Option<DateTime<Utc>>,
+    legal_hold_by: Option<String>,
+    sealed_legal_hold_reason: Option<Vec<u8>>,
 }
 
 const EVIDENCE_SELECT: &str = "SELECT e.id, e.case_id, e.kind, e.category, e.survivor_id, e.signed, e.title, e.stage,
         e.collected_by, e.collected_at, e.collected_where, e.collected_how, e.file_name, e.media_type,
         e.size_bytes, e.sha256, e.master_key_id, e.wrapped_key, e.created_at,
         (SELECT u.display_name FROM evidence_custody c JOIN users u ON u.id = c.to_user
-          WHERE c.evidence_id = e.id ORDER BY c.seq DESC LIMIT 1) AS holder
+          WHERE c.evidence_id = e.id ORDER BY c.seq DESC LIMIT 1) AS holder,
+        e.legal_hold_at, (SELECT h.display_name FROM users h WHERE h.id = e.legal_hold_by) AS legal_hold_by,
+        e.sealed_legal_hold_reason
      FROM evidence e";
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -270,6 +287,11 @@ pub fn hex(bytes: &[u8]) -> String {
 
 impl EvidenceRow {
     fn summary(&self) -> EvidenceSummary {
+        self.summary_with(None)
+    }
+
+    /// The summary, with the legal hold's reason opened when the case key is given.
+    fn summary_with(&self, case_key: Option<&DataKey>) -> EvidenceSummary {
         EvidenceSummary {
             id: self.id,
             case_id: self.case_id,
@@ -289,6 +311,16 @@ impl EvidenceRow {
             sha256: self.sha256.as_deref().map(hex),
             holder: self.holder.clone().unwrap_or_default(),
             created_at: self.created_at,
+            legal_hold: self.legal_hold_at.map(|at| LegalHold {
+                by: self.legal_hold_by.clone().unwrap_or_default(),
+                at,
+                reason: case_key.zip(self.sealed_legal_hold_reason.as_ref()).map(
+                    |(key, sealed)| {
+                        key.open(self.id, "legal_hold_reason", &Sealed::new(sealed.clone()))
+                            .unwrap_or_else(|_| "[unreadable]".to_owned())
+                    },
+                ),
+            }),
         }
     }
 }
@@ -305,29 +337,34 @@ async fn may_see(db: &Db, user: &User, row: &EvidenceRow) -> bool {
 }
 
 /// The evidence of a case the user may see (the case itself was checked by the caller).
+/// Items destroyed with an erased survivor's record are not listed.
 pub(crate) async fn list_for_case(
     db: &Db,
     user: &User,
     case_id: Uuid,
+    case_key: &DataKey,
 ) -> Result<Vec<EvidenceSummary>, StoreError> {
-    let sql = format!("{EVIDENCE_SELECT} WHERE e.case_id = $1 ORDER BY e.collected_at, e.id");
+    let sql = format!(
+        "{EVIDENCE_SELECT} WHERE e.case_id = $1 AND e.erased_at IS NULL ORDER BY e.collected_at, e.id"
+    );
     let rows: Vec<EvidenceRow> =
         on_pool!(db, pool => sqlx::query_as(&sql).bind(case_id).fetch_all(pool).await?);
     let mut out = Vec::new();
     for row in rows {
         if may_see(db, user, &row).await {
-            out.push(row.summary());
+            out.push(row.summary_with(Some(case_key)));
         }
     }
     Ok(out)
 }
 
-/// The item, when the user may see it.
+/// The item, when the user may see it. An item destroyed with an erased survivor's record is
+/// not found: its key and file are gone.
 async fn visible_item(db: &Db, user: &User, id: Uuid) -> Result<EvidenceRow, StoreError> {
     if !access(user).handles_evidence() {
         return Err(StoreError::NotFound("evidence"));
     }
-    let sql = format!("{EVIDENCE_SELECT} WHERE e.id = $1");
+    let sql = format!("{EVIDENCE_SELECT} WHERE e.id = $1 AND e.erased_at IS NULL");
     let row: Option<EvidenceRow> =
         on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
     let row = row.ok_or(StoreError::NotFound("evidence"))?;
@@ -593,6 +630,135 @@ pub async fn transfer(
     )
     .await?;
     tx.commit().await
+}
+
+/// Puts an item linked to a survivor on legal hold (lawyers and managers): it is then kept,
+/// file and all, if her record is erased later. Decided before an erasure, never after: an
+/// erased record's items are already destroyed.
+pub async fn place_legal_hold(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    ctx: &RequestContext,
+    id: Uuid,
+    reason: &str,
+) -> Result<LegalHold, StoreError> {
+    let row = visible_item(db, user, id).await?;
+    let case = visible_case(db, user, row.case_id, CaseAccess::works_case).await?;
+    if row.survivor_id.is_none() {
+        return Err(ValidationError::new(
+            "evidence",
+            "a legal hold keeps an item linked to a survivor through the erasure of her record; this item is not linked to anyone",
+        )
+        .into());
+    }
+    if let Some(at) = row.legal_hold_at {
+        return Err(StoreError::Conflict(format!(
+            "this item is already on legal hold since {}",
+            at.format("%Y-%m-%d")
+        )));
+    }
+    let reason = legal::text("reason", reason, 1000)?;
+    if reason.chars().count() < 10 {
+        return Err(ValidationError::new(
+            "reason",
+            "explain why a court needs this item kept (at least 10 characters)",
+        )
+        .into());
+    }
+    let key = crate::legal::case_key(keyring, &case)?;
+    let at = now();
+    let mut tx = db.begin().await?;
+    exec!(&mut tx, sqlx::query(
+        "UPDATE evidence SET legal_hold_by = $1, legal_hold_at = $2, sealed_legal_hold_reason = $3
+         WHERE id = $4 AND legal_hold_at IS NULL AND erased_at IS NULL")
+        .bind(user.id.as_uuid())
+        .bind(at)
+        .bind(key.seal(row.id, "legal_hold_reason", &reason).into_bytes())
+        .bind(row.id))?;
+    audit(
+        &mut tx,
+        ctx,
+        "evidence.legal_hold",
+        "evidence",
+        row.id,
+        &["legal_hold_by", "legal_hold_at", "legal_hold_reason"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(LegalHold {
+        by: user.display_name.clone(),
+        at,
+        reason: Some(reason),
+    })
+}
+
+/// What an erasure did to the evidence linked to her.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErasedEvidence {
+    /// Items whose key was destroyed and description wiped; their files are deleted after
+    /// the commit.
+    pub destroyed: Vec<Uuid>,
+    /// Items kept because they were on legal hold before the erasure.
+    pub kept_on_legal_hold: Vec<Uuid>,
+}
+
+/// Inside her erasure's transaction: destroys the key of every item linked to her that is not
+/// on legal hold (the file can then never be read, even if deleting it fails later), wipes its
+/// description, and audits each item destroyed or kept.
+pub(crate) async fn erase_for_survivor(
+    tx: &mut crate::Tx,
+    ctx: &RequestContext,
+    survivor: Uuid,
+    at: DateTime<Utc>,
+) -> Result<ErasedEvidence, StoreError> {
+    let items: Vec<(Uuid, Option<DateTime<Utc>>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT id, legal_hold_at FROM evidence WHERE survivor_id = $1 AND erased_at IS NULL ORDER BY id")
+        .bind(survivor)
+        .fetch_all(conn)
+        .await?);
+    let mut out = ErasedEvidence::default();
+    for (id, hold) in items {
+        if hold.is_some() {
+            audit(tx, ctx, "evidence.kept_on_legal_hold", "evidence", id, &[]).await?;
+            out.kept_on_legal_hold.push(id);
+            continue;
+        }
+        exec!(tx, sqlx::query(
+            "UPDATE evidence SET master_key_id = NULL, wrapped_key = NULL, erased_at = $1,
+                 title = '', collected_by = '', collected_where = '', collected_how = '', file_name = NULL
+             WHERE id = $2")
+            .bind(at)
+            .bind(id))?;
+        audit(
+            tx,
+            ctx,
+            "evidence.erase",
+            "evidence",
+            id,
+            &["file", "key", "title", "collected"],
+        )
+        .await?;
+        out.destroyed.push(id);
+    }
+    Ok(out)
+}
+
+impl Locker {
+    /// Deletes the files of destroyed items (their keys are already gone). A file that cannot
+    /// be deleted stays unreadable; it is logged for the administrator.
+    pub fn remove_files(&self, ids: &[Uuid]) {
+        for id in ids {
+            let path = self.path_of(*id);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(evidence = %id, error = %e, "could not delete the file of a destroyed evidence item");
+                }
+            }
+        }
+    }
 }
 
 // ---- Uploading ----

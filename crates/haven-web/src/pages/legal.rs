@@ -398,7 +398,9 @@ async fn case_page_with(
                 (
                     s.reference.clone(),
                     t.get(&format!("legal-capacity-{}", s.capacity)),
-                    if case.full_view {
+                    if s.erased {
+                        t.get("legal-survivor-erased")
+                    } else if case.full_view {
                         t.get(participation_key(s.participation))
                     } else {
                         String::new()
@@ -473,7 +475,7 @@ async fn case_page_with(
         reachable: case
             .survivors
             .iter()
-            .filter(|s| !s.withdrawn)
+            .filter(|s| !s.withdrawn && !s.erased)
             .map(|s| (s.survivor_id.to_string(), s.reference.clone()))
             .collect(),
         linked: case
@@ -1352,8 +1354,10 @@ pub async fn add_hearing(
                 separate_waiting_room: !field(&values, "separate_waiting_room").is_empty(),
             }]
         };
+        let keyring = state.keyring().map_err(|e| Refusal::Failed(e.into()))?;
         legal::schedule_hearing_with_plans(
             &state.db,
+            keyring,
             &caller.user,
             &caller.ctx,
             case,

@@ -299,6 +299,13 @@ async fn legal_authorization_matrix(db: TestDb) {
             [401, 404, 204, 404, 404, 204, 204, 404, 404, 404],
         ),
         (
+            "post",
+            "/api/v1/legal/evidence/{E}/legal-hold",
+            Some(json!({"reason": "The trial court asked for this photo to be kept."})),
+            // The demo photo is linked to no survivor: nothing to hold it against.
+            [401, 404, 403, 404, 404, 400, 400, 404, 404, 404],
+        ),
+        (
             "get",
             "/api/v1/legal/hearings",
             None,
@@ -1761,6 +1768,7 @@ async fn no_contact_is_warned_when_she_has_no_separate_room(db: TestDb) {
 }
 
 haven_store::test_both_backends!(
+    erasure_leaves_nothing_of_her_readable,
     legal_authorization_matrix,
     each_role_sees_its_part_of_the_case,
     a_survivor_who_withdraws_is_never_contacted_again,
@@ -1776,3 +1784,239 @@ haven_store::test_both_backends!(
     more_page_forms_refuse_bad_input_with_the_reason,
     a_stalled_upload_is_abandoned_after_the_idle_time,
 );
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Everything the database keeps on disk: the SQLite file and its log, or a PostgreSQL dump.
+fn database_bytes(app: &TestApp) -> Vec<u8> {
+    match app.db.url.sqlite_path() {
+        Some(path) => {
+            let mut bytes = std::fs::read(&path).unwrap();
+            for ext in ["db-wal", "db-journal"] {
+                if let Ok(more) = std::fs::read(path.with_extension(ext)) {
+                    bytes.extend(more);
+                }
+            }
+            bytes
+        }
+        None => {
+            let output = std::process::Command::new("pg_dump")
+                .arg("--data-only")
+                .arg(app.db.url.expose())
+                .output()
+                .expect("pg_dump must be installed to check PostgreSQL at rest");
+            assert!(output.status.success());
+            output.stdout
+        }
+    }
+}
+
+/// Erasing her record leaves nothing of her readable: her wrapped key is gone from the
+/// database file and its log, her medical report no longer downloads and its file is gone,
+/// the case shows that she was erased instead of her plans and sessions; an item put on
+/// legal hold before is kept, and the answer says so.
+async fn erasure_leaves_nothing_of_her_readable(db: TestDb) {
+    let s = Session::new(db).await;
+    let marker = "Zephyrine-medical-finding-4417";
+    let report = format!("Examination notes. {marker}. Signed, Dr. Kim.");
+    let her = s.ids["S1"].clone();
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("kind", "chat_export"),
+        ("category", "medical_report"),
+        ("survivor_id", &her),
+        ("title", "Medical report"),
+        ("collected_by", "Dr. Kim"),
+        ("collected_at", "2026-01-10"),
+        ("collected_where", "Clinic"),
+        ("collected_how", "Original handed over"),
+    ];
+    let (status, destroyed) = s
+        .upload(
+            Some("legal"),
+            &fields,
+            "report.txt",
+            "text/plain",
+            report.as_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{destroyed}");
+    let destroyed = destroyed["id"].as_str().unwrap().to_owned();
+    fields[1] = ("category", "age_evidence");
+    let (status, held) = s
+        .upload(
+            Some("legal"),
+            &fields,
+            "age.txt",
+            "text/plain",
+            b"Birth certificate copy, kept for the court.",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let held = held["id"].as_str().unwrap().to_owned();
+    let (status, hold) = s
+        .call(
+            Some("legal"),
+            "post",
+            &format!("/api/v1/legal/evidence/{held}/legal-hold"),
+            Some(json!({"reason": "The trial chamber ordered it kept until the verdict."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+    // Her plan for the hearing and a preparation session, about where she stays.
+    let (status, _) = s
+        .call(
+            Some("legal"),
+            "put",
+            &s.path("/api/v1/legal/cases/{C}/hearings/{H}/accompaniment/{S1}"),
+            Some(json!({"companions": "Quillonbright Sokha", "transport": "Pick-up at Quillonbright shelter", "separate_waiting_room": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = s
+        .call(
+            Some("legal"),
+            "post",
+            &s.path("/api/v1/legal/cases/{C}/sessions"),
+            Some(json!({"survivor_id": her, "kind": "preparation", "held_at": "2026-11-20T09:00:00+07:00",
+                "staff": "Dara Sok", "covered": "Quillonbright walked her through the questions."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, before) = s
+        .call(
+            Some("legal"),
+            "get",
+            &s.path("/api/v1/legal/cases/{C}"),
+            None,
+        )
+        .await;
+    assert!(before.to_string().contains("Quillonbright"), "{before}");
+    let her_uuid: uuid::Uuid = her.parse().unwrap();
+    let wrapped: Vec<u8> = haven_store::on_pool!(&s.app.db.db, pool => sqlx::query_scalar(
+        "SELECT wrapped_key FROM survivor_keys WHERE survivor_id = $1")
+        .bind(her_uuid)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+    // pg_dump writes binary columns as hex.
+    let key_needle: Vec<u8> = match s.app.db.url.sqlite_path() {
+        Some(_) => wrapped[8..40].to_vec(),
+        None => hex(&wrapped[8..40]).into_bytes(),
+    };
+    assert!(
+        contains(&database_bytes(&s.app), &key_needle),
+        "her wrapped key is on disk before the erasure, proving the search works"
+    );
+
+    let (status, erased) = s
+        .call(
+            Some("manager"),
+            "post",
+            &format!("/api/v1/survivors/{her}/erase"),
+            Some(json!({"reason": "She asked for her data to be erased."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["evidence_destroyed"], json!([destroyed]));
+    assert_eq!(erased["evidence_kept_on_legal_hold"], json!([held]));
+
+    // Her medical report no longer downloads; the held item does.
+    for path in ["content", "verify", ""] {
+        let (status, _) = s
+            .call(
+                Some("legal"),
+                "get",
+                format!("/api/v1/legal/evidence/{destroyed}/{path}").trim_end_matches('/'),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, check) = s
+        .call(
+            Some("legal"),
+            "get",
+            &format!("/api/v1/legal/evidence/{held}/verify"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(check["intact"], true);
+    assert!(!s.app.locker.path_of(destroyed.parse().unwrap()).exists());
+
+    // The case shows that she was erased, not her plans or sessions.
+    let (status, file) = s
+        .call(
+            Some("legal"),
+            "get",
+            &s.path("/api/v1/legal/cases/{C}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(file["survivors"][0]["erased"], true);
+    assert!(file["survivors"][0]["decisions"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let text = file.to_string();
+    assert!(!text.contains("Quillonbright"), "{text}");
+    assert!(
+        !text.contains(&destroyed),
+        "the destroyed item is not listed"
+    );
+    assert!(text.contains(&held), "the held item is listed");
+    assert!(file["hearings"][0]["accompaniment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["survivor_id"] != her.as_str()));
+
+    // Nothing of hers on disk: not her key, not her name, not the report.
+    let key_left: Option<Vec<u8>> = haven_store::on_pool!(&s.app.db.db, pool => sqlx::query_scalar(
+        "SELECT wrapped_key FROM survivor_keys WHERE survivor_id = $1")
+        .bind(her_uuid)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+    assert_eq!(key_left, None);
+    let dump = database_bytes(&s.app);
+    assert!(dump.len() > 10_000, "the dump holds data");
+    assert!(
+        !contains(&dump, &key_needle),
+        "her wrapped key is still on disk"
+    );
+    for needle in ["Nguyễn Thị Hoa", "Quillonbright", marker] {
+        assert!(!contains(&dump, needle.as_bytes()), "{needle} is on disk");
+    }
+    let folder = s
+        .app
+        .locker
+        .path_of(held.parse().unwrap())
+        .parent()
+        .unwrap()
+        .to_owned();
+    for entry in walk(&folder) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !contains(&bytes, marker.as_bytes()),
+            "{} holds the report",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
