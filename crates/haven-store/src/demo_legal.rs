@@ -117,6 +117,7 @@ pub async fn seed_legal(db: &Db, keyring: &Keyring, locker: &Locker) -> Result<U
     ] {
         legal::record_stage(
             db,
+            keyring,
             &lawyer,
             &ctx,
             case,
@@ -147,6 +148,7 @@ pub async fn seed_legal(db: &Db, keyring: &Keyring, locker: &Locker) -> Result<U
     .await?;
     legal::add_deadline(
         db,
+        keyring,
         &lawyer,
         &ctx,
         case,

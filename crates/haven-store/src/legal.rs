@@ -541,6 +541,7 @@ pub async fn record_decision(
 /// Records a stage, refused when out of order (a verdict before a trial).
 pub async fn record_stage(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     case_id: Uuid,
@@ -550,19 +551,20 @@ pub async fn record_stage(
 ) -> Result<Uuid, StoreError> {
     let case = visible_case(db, user, case_id, CaseAccess::works_case).await?;
     let note = optional_text("note", note, 2000)?;
-    let recorded = stages(db, case.id).await?;
+    let recorded = stages(db, None, case.id).await?;
     let history: Vec<(Stage, NaiveDate)> =
         recorded.iter().map(|s| (s.stage, s.occurred_on)).collect();
     legal::check_stage(&history, stage, on)?;
+    let key = case_key(keyring, &case)?;
     let id = new_id();
     let mut tx = db.begin().await?;
     exec!(&mut tx, sqlx::query(
-        "INSERT INTO legal_stages (id, case_id, stage, occurred_on, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        "INSERT INTO legal_stages (id, case_id, stage, occurred_on, sealed_note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(id)
         .bind(case.id)
         .bind(stage.as_str())
         .bind(on)
-        .bind(&note)
+        .bind(key.seal(id, "note", &note).into_bytes())
         .bind(user.id.as_uuid())
         .bind(now()))?;
     audit(
@@ -587,9 +589,15 @@ pub struct StageView {
     pub note: String,
 }
 
-async fn stages(db: &Db, case_id: Uuid) -> Result<Vec<StageView>, StoreError> {
-    let rows: Vec<(Uuid, String, NaiveDate, String)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, stage, occurred_on, note FROM legal_stages WHERE case_id = $1 ORDER BY occurred_on, recorded_at")
+/// The stages of a case; their notes are opened when the case key is given (checks of the
+/// order need none).
+async fn stages(
+    db: &Db,
+    key: Option<&DataKey>,
+    case_id: Uuid,
+) -> Result<Vec<StageView>, StoreError> {
+    let rows: Vec<(Uuid, String, NaiveDate, Vec<u8>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, stage, occurred_on, sealed_note FROM legal_stages WHERE case_id = $1 ORDER BY occurred_on, recorded_at")
         .bind(case_id)
         .fetch_all(pool)
         .await?);
@@ -600,7 +608,9 @@ async fn stages(db: &Db, case_id: Uuid) -> Result<Vec<StageView>, StoreError> {
                 id,
                 stage,
                 occurred_on,
-                note,
+                note: key
+                    .map(|k| open_text(k, id, "note", note))
+                    .unwrap_or_default(),
             })
         })
         .collect())
@@ -859,6 +869,7 @@ pub async fn record_session(
 /// A deadline set by the court.
 pub async fn add_deadline(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     case_id: Uuid,
@@ -867,13 +878,14 @@ pub async fn add_deadline(
 ) -> Result<Uuid, StoreError> {
     let case = visible_case(db, user, case_id, CaseAccess::works_case).await?;
     let title = legal::text("title", title, 300)?;
+    let key = case_key(keyring, &case)?;
     let id = new_id();
     let mut tx = db.begin().await?;
     exec!(&mut tx, sqlx::query(
-        "INSERT INTO legal_deadlines (id, case_id, title, due_at, created_at) VALUES ($1, $2, $3, $4, $5)")
+        "INSERT INTO legal_deadlines (id, case_id, sealed_title, due_at, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(id)
         .bind(case.id)
-        .bind(&title)
+        .bind(key.seal(id, "title", &title).into_bytes())
         .bind(due_at)
         .bind(now()))?;
     audit(
@@ -910,7 +922,7 @@ pub async fn record_outcome(
     let case = visible_case(db, user, case_id, CaseAccess::works_case).await?;
     ensure_suspect(db, case.id, new.suspect_id).await?;
     let invalid = |field, message| Err(haven_core::ValidationError::new(field, message).into());
-    if !stages(db, case.id)
+    if !stages(db, None, case.id)
         .await?
         .iter()
         .any(|s| s.stage == Stage::Verdict)
@@ -1220,7 +1232,7 @@ pub async fn case_file(
         });
     }
 
-    let stage_list = stages(db, case.id).await?;
+    let stage_list = stages(db, Some(&key), case.id).await?;
     for s in &stage_list {
         if let Some(t) = s.occurred_on.and_hms_opt(0, 0, 0) {
             timeline.push(TimelineEntry {
@@ -1328,17 +1340,17 @@ pub async fn case_file(
             due: d.due,
         })
         .collect();
-    let court_deadlines: Vec<(String, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT title, due_at FROM legal_deadlines WHERE case_id = $1 ORDER BY due_at")
+    let court_deadlines: Vec<(Uuid, Vec<u8>, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, sealed_title, due_at FROM legal_deadlines WHERE case_id = $1 ORDER BY due_at")
         .bind(case.id)
         .fetch_all(pool)
         .await?);
     deadlines.extend(
         court_deadlines
             .into_iter()
-            .map(|(title, due)| DeadlineView {
+            .map(|(id, title, due)| DeadlineView {
                 kind: "court".into(),
-                title,
+                title: open_text(&key, id, "title", title),
                 due,
             }),
     );
@@ -1763,6 +1775,7 @@ fn no_contact_of(rows: &[CalRow]) -> Vec<(NoContactView, Uuid)> {
 #[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn calendar(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     from: DateTime<Utc>,
@@ -1806,7 +1819,7 @@ pub async fn calendar(
     };
     let deadlines = async {
         if level.works_case() {
-            deadline_reminders(db, user, at).await
+            deadline_reminders(db, keyring, user, at).await
         } else {
             Ok(Vec::new())
         }
@@ -1858,13 +1871,15 @@ pub async fn calendar(
 /// a lawyer (managers: every case).
 async fn deadline_reminders(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     at: DateTime<Utc>,
 ) -> Result<Vec<Reminder>, StoreError> {
     let manager = user.roles.contains(haven_core::Role::Manager);
     let mut out = Vec::new();
-    let court: Vec<(String, String, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT c.reference, d.title, d.due_at FROM legal_deadlines d JOIN legal_cases c ON c.id = d.case_id
+    let court: Vec<(Uuid, Uuid, Vec<u8>, String, Uuid, Vec<u8>, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT c.id, c.master_key_id, c.wrapped_key, c.reference, d.id, d.sealed_title, d.due_at
+         FROM legal_deadlines d JOIN legal_cases c ON c.id = d.case_id
          WHERE c.owner_org = $1 AND d.due_at >= $2 AND d.due_at <= $3 AND ($4 OR EXISTS
             (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = c.id AND l.user_id = $5))")
         .bind(user.org_id.as_uuid())
@@ -1874,12 +1889,22 @@ async fn deadline_reminders(
         .bind(user.id.as_uuid())
         .fetch_all(pool)
         .await?);
-    for (reference, title, due) in court {
+    // One unwrap per case with a deadline in the window, not per deadline.
+    let mut keys: HashMap<Uuid, DataKey> = HashMap::new();
+    for (case_id, key_id, wrapped, reference, id, title, due) in court {
+        let key = match keys.entry(case_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                keyring
+                    .unwrap(key_id, &wrapped, case_id)
+                    .map_err(|e| StoreError::Internal(format!("legal case {case_id}: {e}")))?,
+            ),
+        };
         out.push(Reminder {
             kind: "deadline".into(),
             due,
             case_reference: reference,
-            title,
+            title: open_text(key, id, "title", title),
         });
     }
     // Statutory deadlines run at most a few months from their stage: only cases with a stage

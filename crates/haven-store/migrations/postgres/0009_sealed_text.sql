@@ -10,7 +10,8 @@
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM legal_decisions) OR EXISTS (SELECT 1 FROM legal_accompaniment)
-       OR EXISTS (SELECT 1 FROM legal_sessions) OR EXISTS (SELECT 1 FROM evidence) THEN
+       OR EXISTS (SELECT 1 FROM legal_sessions) OR EXISTS (SELECT 1 FROM evidence)
+       OR EXISTS (SELECT 1 FROM legal_stages) OR EXISTS (SELECT 1 FROM legal_deadlines) THEN
         RAISE EXCEPTION 'this version of Haven seals free text that earlier versions kept in clear, and this database already holds such rows; it cannot seal them in place. Export the data with the earlier version, create a fresh database with this one, and import it again';
     END IF;
 END
@@ -23,6 +24,27 @@ ALTER TABLE legal_accompaniment ADD COLUMN sealed_transport BYTEA NOT NULL DEFAU
 
 ALTER TABLE legal_sessions DROP COLUMN staff;
 ALTER TABLE legal_sessions ADD COLUMN sealed_staff BYTEA NOT NULL DEFAULT '\x';
+
+-- Case-level text (stage notes, court deadlines) sealed with the case key.
+ALTER TABLE legal_stages DROP COLUMN note;
+ALTER TABLE legal_stages ADD COLUMN sealed_note BYTEA NOT NULL DEFAULT '\x';
+ALTER TABLE legal_deadlines DROP COLUMN title;
+ALTER TABLE legal_deadlines ADD COLUMN sealed_title BYTEA NOT NULL DEFAULT '\x';
+
+-- Evidence descriptions and custody reasons, sealed with the case key (bound to the item or
+-- the custody entry): who collected it, where and how can name people and places.
+ALTER TABLE evidence DROP COLUMN title;
+ALTER TABLE evidence DROP COLUMN collected_by;
+ALTER TABLE evidence DROP COLUMN collected_where;
+ALTER TABLE evidence DROP COLUMN collected_how;
+ALTER TABLE evidence DROP COLUMN file_name;
+ALTER TABLE evidence ADD COLUMN sealed_title BYTEA NOT NULL DEFAULT '\x';
+ALTER TABLE evidence ADD COLUMN sealed_collected_by BYTEA NOT NULL DEFAULT '\x';
+ALTER TABLE evidence ADD COLUMN sealed_collected_where BYTEA NOT NULL DEFAULT '\x';
+ALTER TABLE evidence ADD COLUMN sealed_collected_how BYTEA NOT NULL DEFAULT '\x';
+ALTER TABLE evidence ADD COLUMN sealed_file_name BYTEA;
+ALTER TABLE evidence_custody DROP COLUMN reason;
+ALTER TABLE evidence_custody ADD COLUMN sealed_reason BYTEA NOT NULL DEFAULT '\x';
 
 -- A legal hold keeps an item (and its file) through her erasure: decided before, by whom,
 -- when and why (the reason sealed with the case key).

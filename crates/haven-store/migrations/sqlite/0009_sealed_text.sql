@@ -15,7 +15,8 @@ BEGIN
 END;
 INSERT INTO reseal_guard SELECT 1 WHERE
     EXISTS (SELECT 1 FROM legal_decisions) OR EXISTS (SELECT 1 FROM legal_accompaniment)
-    OR EXISTS (SELECT 1 FROM legal_sessions) OR EXISTS (SELECT 1 FROM evidence);
+    OR EXISTS (SELECT 1 FROM legal_sessions) OR EXISTS (SELECT 1 FROM evidence)
+       OR EXISTS (SELECT 1 FROM legal_stages) OR EXISTS (SELECT 1 FROM legal_deadlines);
 DROP TRIGGER reseal_guard_refuses;
 DROP TABLE reseal_guard;
 
@@ -26,6 +27,27 @@ ALTER TABLE legal_accompaniment ADD COLUMN sealed_transport BLOB NOT NULL DEFAUL
 
 ALTER TABLE legal_sessions DROP COLUMN staff;
 ALTER TABLE legal_sessions ADD COLUMN sealed_staff BLOB NOT NULL DEFAULT x'';
+
+-- Case-level text (stage notes, court deadlines) sealed with the case key.
+ALTER TABLE legal_stages DROP COLUMN note;
+ALTER TABLE legal_stages ADD COLUMN sealed_note BLOB NOT NULL DEFAULT x'';
+ALTER TABLE legal_deadlines DROP COLUMN title;
+ALTER TABLE legal_deadlines ADD COLUMN sealed_title BLOB NOT NULL DEFAULT x'';
+
+-- Evidence descriptions and custody reasons, sealed with the case key (bound to the item or
+-- the custody entry): who collected it, where and how can name people and places.
+ALTER TABLE evidence DROP COLUMN title;
+ALTER TABLE evidence DROP COLUMN collected_by;
+ALTER TABLE evidence DROP COLUMN collected_where;
+ALTER TABLE evidence DROP COLUMN collected_how;
+ALTER TABLE evidence DROP COLUMN file_name;
+ALTER TABLE evidence ADD COLUMN sealed_title BLOB NOT NULL DEFAULT x'';
+ALTER TABLE evidence ADD COLUMN sealed_collected_by BLOB NOT NULL DEFAULT x'';
+ALTER TABLE evidence ADD COLUMN sealed_collected_where BLOB NOT NULL DEFAULT x'';
+ALTER TABLE evidence ADD COLUMN sealed_collected_how BLOB NOT NULL DEFAULT x'';
+ALTER TABLE evidence ADD COLUMN sealed_file_name BLOB;
+ALTER TABLE evidence_custody DROP COLUMN reason;
+ALTER TABLE evidence_custody ADD COLUMN sealed_reason BLOB NOT NULL DEFAULT x'';
 
 -- A legal hold keeps an item (and its file) through her erasure: decided before, by whom,
 -- when and why (the reason sealed with the case key).

@@ -358,6 +358,7 @@ pub async fn record_stage(
     let on = date("date", &body.date)?;
     let id = legal::record_stage(
         &state.db,
+        state.keyring()?,
         &caller.user,
         &caller.context(),
         case,
@@ -514,6 +515,7 @@ pub async fn add_deadline(
     let due = instant("due_at", &body.due_at)?;
     let id = legal::add_deadline(
         &state.db,
+        state.keyring()?,
         &caller.user,
         &caller.context(),
         case,
@@ -805,8 +807,15 @@ pub async fn add_physical(
         collected_where: body.collected_where,
         collected_how: body.collected_how,
     };
-    let id =
-        evidence::add_physical(&state.db, &caller.user, &caller.context(), case, &meta).await?;
+    let id = evidence::add_physical(
+        &state.db,
+        state.keyring()?,
+        &caller.user,
+        &caller.context(),
+        case,
+        &meta,
+    )
+    .await?;
     Ok(created(id))
 }
 
@@ -819,7 +828,14 @@ pub async fn read_item(
     Path(id): Path<String>,
 ) -> Result<Json<evidence::EvidenceDetail>, ApiError> {
     Ok(Json(
-        evidence::read(&state.db, &caller.user, &caller.context(), item_id(&id)?).await?,
+        evidence::read(
+            &state.db,
+            state.keyring()?,
+            &caller.user,
+            &caller.context(),
+            item_id(&id)?,
+        )
+        .await?,
     ))
 }
 
@@ -956,6 +972,7 @@ pub async fn transfer(
 ) -> Result<StatusCode, ApiError> {
     evidence::transfer(
         &state.db,
+        state.keyring()?,
         &caller.user,
         &caller.context(),
         item_id(&id)?,
@@ -1122,7 +1139,15 @@ pub async fn calendar(
         return Err(ApiError::bad_request("days must be between 1 and 366"));
     }
     Ok(Json(
-        legal::calendar(&state.db, &caller.user, &caller.context(), from, days).await?,
+        legal::calendar(
+            &state.db,
+            state.keyring()?,
+            &caller.user,
+            &caller.context(),
+            from,
+            days,
+        )
+        .await?,
     ))
 }
 
