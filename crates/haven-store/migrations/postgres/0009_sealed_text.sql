@@ -11,7 +11,8 @@ DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM legal_decisions) OR EXISTS (SELECT 1 FROM legal_accompaniment)
        OR EXISTS (SELECT 1 FROM legal_sessions) OR EXISTS (SELECT 1 FROM evidence)
-       OR EXISTS (SELECT 1 FROM legal_stages) OR EXISTS (SELECT 1 FROM legal_deadlines) THEN
+       OR EXISTS (SELECT 1 FROM legal_stages) OR EXISTS (SELECT 1 FROM legal_deadlines)
+       OR EXISTS (SELECT 1 FROM referral_consents) THEN
         RAISE EXCEPTION 'this version of Haven seals free text that earlier versions kept in clear, and this database already holds such rows; it cannot seal them in place. Export the data with the earlier version, create a fresh database with this one, and import it again';
     END IF;
 END
@@ -45,6 +46,10 @@ ALTER TABLE evidence ADD COLUMN sealed_collected_how BYTEA NOT NULL DEFAULT '\x'
 ALTER TABLE evidence ADD COLUMN sealed_file_name BYTEA;
 ALTER TABLE evidence_custody DROP COLUMN reason;
 ALTER TABLE evidence_custody ADD COLUMN sealed_reason BYTEA NOT NULL DEFAULT '\x';
+
+-- What she agreed her information is shared for, sealed with her data key.
+ALTER TABLE referral_consents DROP COLUMN purpose;
+ALTER TABLE referral_consents ADD COLUMN sealed_purpose BYTEA NOT NULL DEFAULT '\x';
 
 -- A legal hold keeps an item (and its file) through her erasure: decided before, by whom,
 -- when and why (the reason sealed with the case key).

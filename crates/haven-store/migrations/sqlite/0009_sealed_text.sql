@@ -16,7 +16,8 @@ END;
 INSERT INTO reseal_guard SELECT 1 WHERE
     EXISTS (SELECT 1 FROM legal_decisions) OR EXISTS (SELECT 1 FROM legal_accompaniment)
     OR EXISTS (SELECT 1 FROM legal_sessions) OR EXISTS (SELECT 1 FROM evidence)
-       OR EXISTS (SELECT 1 FROM legal_stages) OR EXISTS (SELECT 1 FROM legal_deadlines);
+       OR EXISTS (SELECT 1 FROM legal_stages) OR EXISTS (SELECT 1 FROM legal_deadlines)
+       OR EXISTS (SELECT 1 FROM referral_consents);
 DROP TRIGGER reseal_guard_refuses;
 DROP TABLE reseal_guard;
 
@@ -48,6 +49,10 @@ ALTER TABLE evidence ADD COLUMN sealed_collected_how BLOB NOT NULL DEFAULT x'';
 ALTER TABLE evidence ADD COLUMN sealed_file_name BLOB;
 ALTER TABLE evidence_custody DROP COLUMN reason;
 ALTER TABLE evidence_custody ADD COLUMN sealed_reason BLOB NOT NULL DEFAULT x'';
+
+-- What she agreed her information is shared for, sealed with her data key.
+ALTER TABLE referral_consents DROP COLUMN purpose;
+ALTER TABLE referral_consents ADD COLUMN sealed_purpose BLOB NOT NULL DEFAULT x'';
 
 -- A legal hold keeps an item (and its file) through her erasure: decided before, by whom,
 -- when and why (the reason sealed with the case key).

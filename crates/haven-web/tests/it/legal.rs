@@ -1791,7 +1791,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// Everything the database keeps on disk: the SQLite file and its log, or a PostgreSQL dump.
-fn database_bytes(app: &TestApp) -> Vec<u8> {
+pub fn database_bytes(app: &TestApp) -> Vec<u8> {
     match app.db.url.sqlite_path() {
         Some(path) => {
             let mut bytes = std::fs::read(&path).unwrap();
