@@ -141,6 +141,9 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
+                    // Deleted and overwritten content is zeroed in the file, so an erased
+                    // survivor's key bytes do not linger in free space.
+                    .pragma("secure_delete", "on")
                     .busy_timeout(Duration::from_secs(10));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(options.max_connections.clamp(1, 16))
@@ -236,6 +239,26 @@ impl Db {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// Copies the write-ahead log into the SQLite file and empties it, so bytes that a commit
+    /// overwrote (an erased key) are gone from the log too, not only from the file. A reader
+    /// still holding an old snapshot makes the truncation wait (busy timeout) and then fail,
+    /// reported as unavailable. Nothing to do on PostgreSQL, whose old row versions vacuum
+    /// reclaims.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if let Db::Sqlite(pool) = self {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(pool)
+                .await?;
+            if busy != 0 {
+                return Err(StoreError::Unavailable(
+                    "the database log could not be emptied while other readers were busy"
+                        .to_owned(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Waits for connections in use to be returned, then closes them all.

@@ -117,6 +117,7 @@ pub async fn seed_legal(db: &Db, keyring: &Keyring, locker: &Locker) -> Result<U
     ] {
         legal::record_stage(
             db,
+            keyring,
             &lawyer,
             &ctx,
             case,
@@ -132,6 +133,7 @@ pub async fn seed_legal(db: &Db, keyring: &Keyring, locker: &Locker) -> Result<U
         .ok_or_else(|| StoreError::Internal("demo hearing time".into()))?;
     legal::schedule_hearing(
         db,
+        keyring,
         &lawyer,
         &ctx,
         case,
@@ -146,6 +148,7 @@ pub async fn seed_legal(db: &Db, keyring: &Keyring, locker: &Locker) -> Result<U
     .await?;
     legal::add_deadline(
         db,
+        keyring,
         &lawyer,
         &ctx,
         case,

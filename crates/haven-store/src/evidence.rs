@@ -18,7 +18,7 @@
 #![allow(clippy::type_complexity, clippy::too_many_arguments)]
 
 use crate::clock::{new_id, now};
-use crate::crypto::{DataKey, Keyring};
+use crate::crypto::{DataKey, Keyring, Sealed};
 use crate::legal::{access, audit, audit_read, exec, visible_case};
 use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError};
@@ -234,6 +234,17 @@ pub struct EvidenceSummary {
     /// Who holds it now (the last entry of the chain of custody).
     pub holder: String,
     pub created_at: DateTime<Utc>,
+    /// Kept through an erasure of her record because a court needs it.
+    pub legal_hold: Option<LegalHold>,
+}
+
+/// Why an item linked to a survivor is kept if her record is erased: decided before, by a
+/// lawyer or manager, with the reason (sealed with the case key).
+#[derive(Debug, Clone, Serialize)]
+pub struct LegalHold {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -244,13 +255,13 @@ struct EvidenceRow {
     category: String,
     survivor_id: Option<Uuid>,
     signed: bool,
-    title: String,
+    sealed_title: Vec<u8>,
     stage: Option<String>,
-    collected_by: String,
+    sealed_collected_by: Vec<u8>,
     collected_at: DateTime<Utc>,
-    collected_where: String,
-    collected_how: String,
-    file_name: Option<String>,
+    sealed_collected_where: Vec<u8>,
+    sealed_collected_how: Vec<u8>,
+    sealed_file_name: Option<Vec<u8>>,
     media_type: Option<String>,
     size_bytes: Option<i64>,
     sha256: Option<Vec<u8>>,
@@ -258,13 +269,18 @@ struct EvidenceRow {
     wrapped_key: Option<Vec<u8>>,
     created_at: DateTime<Utc>,
     holder: Option<String>,
+    legal_hold_at: Option<DateTime<Utc>>,
+    legal_hold_by: Option<String>,
+    sealed_legal_hold_reason: Option<Vec<u8>>,
 }
 
-const EVIDENCE_SELECT: &str = "SELECT e.id, e.case_id, e.kind, e.category, e.survivor_id, e.signed, e.title, e.stage,
-        e.collected_by, e.collected_at, e.collected_where, e.collected_how, e.file_name, e.media_type,
+const EVIDENCE_SELECT: &str = "SELECT e.id, e.case_id, e.kind, e.category, e.survivor_id, e.signed, e.sealed_title, e.stage,
+        e.sealed_collected_by, e.collected_at, e.sealed_collected_where, e.sealed_collected_how, e.sealed_file_name, e.media_type,
         e.size_bytes, e.sha256, e.master_key_id, e.wrapped_key, e.created_at,
         (SELECT u.display_name FROM evidence_custody c JOIN users u ON u.id = c.to_user
-          WHERE c.evidence_id = e.id ORDER BY c.seq DESC LIMIT 1) AS holder
+          WHERE c.evidence_id = e.id ORDER BY c.seq DESC LIMIT 1) AS holder,
+        e.legal_hold_at, (SELECT h.display_name FROM users h WHERE h.id = e.legal_hold_by) AS legal_hold_by,
+        e.sealed_legal_hold_reason
      FROM evidence e";
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -272,7 +288,14 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 impl EvidenceRow {
-    fn summary(&self) -> EvidenceSummary {
+    /// One of its texts, sealed with the case key and bound to the item.
+    fn text(&self, key: &DataKey, field: &str, sealed: &[u8]) -> String {
+        key.open(self.id, field, &Sealed::new(sealed.to_vec()))
+            .unwrap_or_else(|_| "[unreadable]".to_owned())
+    }
+
+    /// The summary, its texts opened with the case key.
+    fn summary(&self, key: &DataKey) -> EvidenceSummary {
         EvidenceSummary {
             id: self.id,
             case_id: self.case_id,
@@ -280,18 +303,29 @@ impl EvidenceRow {
             category: self.category.clone(),
             survivor_id: self.survivor_id,
             signed: self.signed,
-            title: self.title.clone(),
+            title: self.text(key, "title", &self.sealed_title),
             stage: self.stage.clone(),
-            collected_by: self.collected_by.clone(),
+            collected_by: self.text(key, "collected_by", &self.sealed_collected_by),
             collected_at: self.collected_at,
-            collected_where: self.collected_where.clone(),
-            collected_how: self.collected_how.clone(),
-            file_name: self.file_name.clone(),
+            collected_where: self.text(key, "collected_where", &self.sealed_collected_where),
+            collected_how: self.text(key, "collected_how", &self.sealed_collected_how),
+            file_name: self
+                .sealed_file_name
+                .as_deref()
+                .map(|f| self.text(key, "file_name", f)),
             media_type: self.media_type.clone(),
             size_bytes: self.size_bytes,
             sha256: self.sha256.as_deref().map(hex),
             holder: self.holder.clone().unwrap_or_default(),
             created_at: self.created_at,
+            legal_hold: self.legal_hold_at.map(|at| LegalHold {
+                by: self.legal_hold_by.clone().unwrap_or_default(),
+                at,
+                reason: self
+                    .sealed_legal_hold_reason
+                    .as_deref()
+                    .map(|r| self.text(key, "legal_hold_reason", r)),
+            }),
         }
     }
 }
@@ -308,39 +342,50 @@ async fn may_see(db: &Db, user: &User, row: &EvidenceRow) -> bool {
 }
 
 /// The evidence of a case the user may see (the case itself was checked by the caller).
+/// Items destroyed with an erased survivor's record are not listed.
 pub(crate) async fn list_for_case(
     db: &Db,
     user: &User,
     case_id: Uuid,
+    case_key: &DataKey,
 ) -> Result<Vec<EvidenceSummary>, StoreError> {
-    let sql = format!("{EVIDENCE_SELECT} WHERE e.case_id = $1 ORDER BY e.collected_at, e.id");
+    let sql = format!(
+        "{EVIDENCE_SELECT} WHERE e.case_id = $1 AND e.erased_at IS NULL ORDER BY e.collected_at, e.id"
+    );
     let rows: Vec<EvidenceRow> =
         on_pool!(db, pool => sqlx::query_as(&sql).bind(case_id).fetch_all(pool).await?);
     let mut out = Vec::new();
     for row in rows {
         if may_see(db, user, &row).await {
-            out.push(row.summary());
+            out.push(row.summary(case_key));
         }
     }
     Ok(out)
 }
 
-/// The item, when the user may see it.
-async fn visible_item(db: &Db, user: &User, id: Uuid) -> Result<EvidenceRow, StoreError> {
+/// The item and its case's key, when the user may see it. An item destroyed with an erased
+/// survivor's record is not found: its key and file are gone.
+async fn visible_item(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    id: Uuid,
+) -> Result<(EvidenceRow, DataKey), StoreError> {
     if !access(user).handles_evidence() {
         return Err(StoreError::NotFound("evidence"));
     }
-    let sql = format!("{EVIDENCE_SELECT} WHERE e.id = $1");
+    let sql = format!("{EVIDENCE_SELECT} WHERE e.id = $1 AND e.erased_at IS NULL");
     let row: Option<EvidenceRow> =
         on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
     let row = row.ok_or(StoreError::NotFound("evidence"))?;
-    visible_case(db, user, row.case_id, CaseAccess::handles_evidence)
+    let case = visible_case(db, user, row.case_id, CaseAccess::handles_evidence)
         .await
         .map_err(|_| StoreError::NotFound("evidence"))?;
     if !may_see(db, user, &row).await {
         return Err(StoreError::NotFound("evidence"));
     }
-    Ok(row)
+    let key = crate::legal::case_key(keyring, &case)?;
+    Ok((row, key))
 }
 
 /// One entry of the chain of custody.
@@ -354,9 +399,17 @@ pub struct CustodyEntry {
     pub reason: String,
 }
 
-async fn custody(db: &Db, id: Uuid) -> Result<Vec<CustodyEntry>, StoreError> {
-    let rows: Vec<(i64, Option<String>, String, String, DateTime<Utc>, String)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT c.seq, f.display_name, t.display_name, t.username, c.moved_at, c.reason FROM evidence_custody c
+async fn custody(db: &Db, key: &DataKey, id: Uuid) -> Result<Vec<CustodyEntry>, StoreError> {
+    let rows: Vec<(
+        Uuid,
+        i64,
+        Option<String>,
+        String,
+        String,
+        DateTime<Utc>,
+        Vec<u8>,
+    )> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT c.id, c.seq, f.display_name, t.display_name, t.username, c.moved_at, c.sealed_reason FROM evidence_custody c
          LEFT JOIN users f ON f.id = c.from_user JOIN users t ON t.id = c.to_user
          WHERE c.evidence_id = $1 ORDER BY c.seq")
         .bind(id)
@@ -364,14 +417,18 @@ async fn custody(db: &Db, id: Uuid) -> Result<Vec<CustodyEntry>, StoreError> {
         .await?);
     Ok(rows
         .into_iter()
-        .map(|(seq, from, to, to_username, at, reason)| CustodyEntry {
-            seq,
-            from,
-            to,
-            to_username,
-            at,
-            reason,
-        })
+        .map(
+            |(entry, seq, from, to, to_username, at, reason)| CustodyEntry {
+                seq,
+                from,
+                to,
+                to_username,
+                at,
+                reason: key
+                    .open(entry, "reason", &Sealed::new(reason))
+                    .unwrap_or_else(|_| "[unreadable]".to_owned()),
+            },
+        )
         .collect())
 }
 
@@ -386,14 +443,15 @@ pub struct EvidenceDetail {
 /// Reads an item's record and chain of custody (not its file). Audited.
 pub async fn read(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     id: Uuid,
 ) -> Result<EvidenceDetail, StoreError> {
-    let row = visible_item(db, user, id).await?;
+    let (row, key) = visible_item(db, keyring, user, id).await?;
     let detail = EvidenceDetail {
-        summary: row.summary(),
-        custody: custody(db, id).await?,
+        summary: row.summary(&key),
+        custody: custody(db, &key, id).await?,
     };
     audit_read(
         db,
@@ -410,13 +468,14 @@ pub async fn read(
 /// The items of a case with their custody chains, for a court bundle (caller audits).
 pub(crate) async fn details_for_bundle(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     case_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<EvidenceDetail>, StoreError> {
     let mut out = Vec::new();
     for id in ids {
-        let row = visible_item(db, user, *id).await?;
+        let (row, key) = visible_item(db, keyring, user, *id).await?;
         if row.case_id != case_id {
             return Err(ValidationError::new(
                 "evidence",
@@ -425,8 +484,8 @@ pub(crate) async fn details_for_bundle(
             .into());
         }
         out.push(EvidenceDetail {
-            summary: row.summary(),
-            custody: custody(db, *id).await?,
+            summary: row.summary(&key),
+            custody: custody(db, &key, *id).await?,
         });
     }
     Ok(out)
@@ -435,6 +494,7 @@ pub(crate) async fn details_for_bundle(
 /// Registers a physical item (clothing, a phone, a ledger); its holder is the recording user.
 pub async fn add_physical(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     case_id: Uuid,
@@ -443,10 +503,11 @@ pub async fn add_physical(
     let case = visible_case(db, user, case_id, CaseAccess::handles_evidence).await?;
     let meta = check_meta(meta, true)?;
     check_survivor(db, case.id, meta.survivor_id).await?;
+    let key = crate::legal::case_key(keyring, &case)?;
     let id = new_id();
     let mut tx = db.begin().await?;
-    insert_row(&mut tx, user, case.id, id, &meta, None).await?;
-    first_custody(&mut tx, user, id, "registered as physical evidence").await?;
+    insert_row(&mut tx, &key, user, case.id, id, &meta, None).await?;
+    first_custody(&mut tx, &key, user, id, "registered as physical evidence").await?;
     audit(
         &mut tx,
         ctx,
@@ -487,6 +548,7 @@ struct StoredFile<'a> {
 
 async fn insert_row(
     tx: &mut crate::Tx,
+    key: &DataKey,
     user: &User,
     case_id: Uuid,
     id: Uuid,
@@ -494,8 +556,8 @@ async fn insert_row(
     file: Option<StoredFile<'_>>,
 ) -> Result<(), StoreError> {
     exec!(tx, sqlx::query(
-        "INSERT INTO evidence (id, case_id, kind, category, survivor_id, signed, title, stage, collected_by,
-             collected_at, collected_where, collected_how, file_name, media_type, size_bytes, sha256,
+        "INSERT INTO evidence (id, case_id, kind, category, survivor_id, signed, sealed_title, stage, sealed_collected_by,
+             collected_at, sealed_collected_where, sealed_collected_how, sealed_file_name, media_type, size_bytes, sha256,
              master_key_id, wrapped_key, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
         .bind(id)
@@ -504,13 +566,13 @@ async fn insert_row(
         .bind(meta.category)
         .bind(meta.survivor_id)
         .bind(meta.signed)
-        .bind(&meta.title)
+        .bind(key.seal(id, "title", &meta.title).into_bytes())
         .bind(meta.stage)
-        .bind(&meta.collected_by)
+        .bind(key.seal(id, "collected_by", &meta.collected_by).into_bytes())
         .bind(meta.collected_at)
-        .bind(&meta.collected_where)
-        .bind(&meta.collected_how)
-        .bind(file.as_ref().map(|f| f.file_name))
+        .bind(key.seal(id, "collected_where", &meta.collected_where).into_bytes())
+        .bind(key.seal(id, "collected_how", &meta.collected_how).into_bytes())
+        .bind(file.as_ref().map(|f| key.seal(id, "file_name", f.file_name).into_bytes()))
         .bind(file.as_ref().map(|f| f.media_type))
         .bind(file.as_ref().map(|f| f.size))
         .bind(file.as_ref().map(|f| f.sha256.as_slice()))
@@ -523,31 +585,34 @@ async fn insert_row(
 
 async fn first_custody(
     tx: &mut crate::Tx,
+    key: &DataKey,
     user: &User,
     id: Uuid,
     reason: &str,
 ) -> Result<(), StoreError> {
+    let entry = new_id();
     exec!(tx, sqlx::query(
-        "INSERT INTO evidence_custody (id, evidence_id, seq, from_user, to_user, moved_at, reason, recorded_by)
+        "INSERT INTO evidence_custody (id, evidence_id, seq, from_user, to_user, moved_at, sealed_reason, recorded_by)
          VALUES ($1, $2, 1, NULL, $3, $4, $5, $3)")
-        .bind(new_id())
+        .bind(entry)
         .bind(id)
         .bind(user.id.as_uuid())
         .bind(now())
-        .bind(reason))?;
+        .bind(key.seal(entry, "reason", reason).into_bytes()))?;
     Ok(())
 }
 
 /// Hands an item to another known member of staff, with the reason. Appended to the chain.
 pub async fn transfer(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     id: Uuid,
     to: &str,
     reason: &str,
 ) -> Result<(), StoreError> {
-    let row = visible_item(db, user, id).await?;
+    let (row, key) = visible_item(db, keyring, user, id).await?;
     let unknown = || {
         StoreError::Invalid(ValidationError::new(
             "to",
@@ -574,16 +639,17 @@ pub async fn transfer(
     if holder == recipient.id.as_uuid() {
         return Err(ValidationError::new("to", "this person already holds it").into());
     }
+    let entry = new_id();
     exec!(&mut tx, sqlx::query(
-        "INSERT INTO evidence_custody (id, evidence_id, seq, from_user, to_user, moved_at, reason, recorded_by)
+        "INSERT INTO evidence_custody (id, evidence_id, seq, from_user, to_user, moved_at, sealed_reason, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(new_id())
+        .bind(entry)
         .bind(row.id)
         .bind(seq + 1)
         .bind(holder)
         .bind(recipient.id.as_uuid())
         .bind(now())
-        .bind(&reason)
+        .bind(key.seal(entry, "reason", &reason).into_bytes())
         .bind(user.id.as_uuid()))
     .map_err(|e| crate::error::conflict_on_unique(e, "someone else moved this item at the same moment; look again and retry"))?;
     audit(
@@ -596,6 +662,141 @@ pub async fn transfer(
     )
     .await?;
     tx.commit().await
+}
+
+/// Puts an item linked to a survivor on legal hold (lawyers and managers): it is then kept,
+/// file and all, if her record is erased later. Decided before an erasure, never after: an
+/// erased record's items are already destroyed.
+pub async fn place_legal_hold(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    ctx: &RequestContext,
+    id: Uuid,
+    reason: &str,
+) -> Result<LegalHold, StoreError> {
+    let (row, _) = visible_item(db, keyring, user, id).await?;
+    let case = visible_case(db, user, row.case_id, CaseAccess::works_case).await?;
+    if row.survivor_id.is_none() {
+        return Err(ValidationError::new(
+            "evidence",
+            "a legal hold keeps an item linked to a survivor through the erasure of her record; this item is not linked to anyone",
+        )
+        .into());
+    }
+    if let Some(at) = row.legal_hold_at {
+        return Err(StoreError::Conflict(format!(
+            "this item is already on legal hold since {}",
+            at.format("%Y-%m-%d")
+        )));
+    }
+    let reason = legal::text("reason", reason, 1000)?;
+    if reason.chars().count() < 10 {
+        return Err(ValidationError::new(
+            "reason",
+            "explain why a court needs this item kept (at least 10 characters)",
+        )
+        .into());
+    }
+    let key = crate::legal::case_key(keyring, &case)?;
+    let at = now();
+    let mut tx = db.begin().await?;
+    exec!(&mut tx, sqlx::query(
+        "UPDATE evidence SET legal_hold_by = $1, legal_hold_at = $2, sealed_legal_hold_reason = $3
+         WHERE id = $4 AND legal_hold_at IS NULL AND erased_at IS NULL")
+        .bind(user.id.as_uuid())
+        .bind(at)
+        .bind(key.seal(row.id, "legal_hold_reason", &reason).into_bytes())
+        .bind(row.id))?;
+    audit(
+        &mut tx,
+        ctx,
+        "evidence.legal_hold",
+        "evidence",
+        row.id,
+        &["legal_hold_by", "legal_hold_at", "legal_hold_reason"],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(LegalHold {
+        by: user.display_name.clone(),
+        at,
+        reason: Some(reason),
+    })
+}
+
+/// What an erasure did to the evidence linked to her.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErasedEvidence {
+    /// Items whose key was destroyed and description wiped; their files are deleted after
+    /// the commit.
+    pub destroyed: Vec<Uuid>,
+    /// Items kept because they were on legal hold before the erasure.
+    pub kept_on_legal_hold: Vec<Uuid>,
+}
+
+/// Inside her erasure's transaction: destroys the key of every item linked to her that is not
+/// on legal hold (the file can then never be read, even if deleting it fails later), wipes its
+/// description, and audits each item destroyed or kept.
+pub(crate) async fn erase_for_survivor(
+    tx: &mut crate::Tx,
+    ctx: &RequestContext,
+    survivor: Uuid,
+    at: DateTime<Utc>,
+) -> Result<ErasedEvidence, StoreError> {
+    let items: Vec<(Uuid, Option<DateTime<Utc>>)> = on_tx!(tx, conn => sqlx::query_as(
+        "SELECT id, legal_hold_at FROM evidence WHERE survivor_id = $1 AND erased_at IS NULL ORDER BY id")
+        .bind(survivor)
+        .fetch_all(conn)
+        .await?);
+    let mut out = ErasedEvidence::default();
+    for (id, hold) in items {
+        if hold.is_some() {
+            audit(tx, ctx, "evidence.kept_on_legal_hold", "evidence", id, &[]).await?;
+            out.kept_on_legal_hold.push(id);
+            continue;
+        }
+        exec!(
+            tx,
+            sqlx::query(
+                "UPDATE evidence SET master_key_id = NULL, wrapped_key = NULL, erased_at = $1,
+                 sealed_title = $2, sealed_collected_by = $2, sealed_collected_where = $2,
+                 sealed_collected_how = $2, sealed_file_name = NULL
+             WHERE id = $3"
+            )
+            .bind(at)
+            .bind(Vec::<u8>::new())
+            .bind(id)
+        )?;
+        audit(
+            tx,
+            ctx,
+            "evidence.erase",
+            "evidence",
+            id,
+            &["file", "key", "title", "collected"],
+        )
+        .await?;
+        out.destroyed.push(id);
+    }
+    Ok(out)
+}
+
+impl Locker {
+    /// Deletes the files of destroyed items (their keys are already gone). A file that cannot
+    /// be deleted stays unreadable; it is logged for the administrator.
+    pub fn remove_files(&self, ids: &[Uuid]) {
+        for id in ids {
+            let path = self.path_of(*id);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(evidence = %id, error = %e, "could not delete the file of a destroyed evidence item");
+                }
+            }
+        }
+    }
 }
 
 // ---- Uploading ----
@@ -845,12 +1046,15 @@ impl PendingUpload {
                 let _ = d.sync_all();
             }
         }
+        let case = visible_case(db, user, self.case_id, CaseAccess::handles_evidence).await?;
+        let case_key = crate::legal::case_key(keyring, &case)?;
         let (key_id, wrapped) = keyring.wrap(&self.key, self.id);
         let media_type = self.media_type.clone().unwrap_or_default();
         let size = i64::try_from(size).map_err(|_| too_large(self.max))?;
         let mut tx = db.begin().await?;
         insert_row(
             &mut tx,
+            &case_key,
             user,
             self.case_id,
             self.id,
@@ -865,7 +1069,14 @@ impl PendingUpload {
             }),
         )
         .await?;
-        first_custody(&mut tx, user, self.id, "uploaded to the evidence locker").await?;
+        first_custody(
+            &mut tx,
+            &case_key,
+            user,
+            self.id,
+            "uploaded to the evidence locker",
+        )
+        .await?;
         audit(
             &mut tx,
             ctx,
@@ -881,7 +1092,7 @@ impl PendingUpload {
         let sql = format!("{EVIDENCE_SELECT} WHERE e.id = $1");
         let row: EvidenceRow =
             on_pool!(db, pool => sqlx::query_as(&sql).bind(self.id).fetch_one(pool).await?);
-        Ok(row.summary())
+        Ok(row.summary(&case_key))
     }
 }
 
@@ -1109,8 +1320,16 @@ async fn reader_for(
     locker: &Locker,
     user: &User,
     id: Uuid,
-) -> Result<(EvidenceRow, Result<ContentReader, IntegrityFailure>), StoreError> {
-    let row = visible_item(db, user, id).await?;
+) -> Result<
+    (
+        EvidenceRow,
+        EvidenceSummary,
+        Result<ContentReader, IntegrityFailure>,
+    ),
+    StoreError,
+> {
+    let (row, case_key) = visible_item(db, keyring, user, id).await?;
+    let summary = row.summary(&case_key);
     let (Some(key_id), Some(wrapped), Some(sha)) = (
         row.master_key_id,
         row.wrapped_key.clone(),
@@ -1127,13 +1346,14 @@ async fn reader_for(
     let opened = tokio::task::spawn_blocking(move || ContentReader::open(&path, &key, id, sha))
         .await
         .map_err(|e| StoreError::Internal(e.to_string()))?;
-    Ok((row, opened))
+    Ok((row, summary, opened))
 }
 
 async fn record_failure(
     db: &Db,
     ctx: &RequestContext,
     row: &EvidenceRow,
+    title: &str,
     why: &IntegrityFailure,
 ) -> StoreError {
     tracing::error!(evidence = %row.id, problem = %why.0, "evidence file failed its integrity check");
@@ -1152,7 +1372,7 @@ async fn record_failure(
             let _ = tx.commit().await;
         }
     }
-    StoreError::Conflict(integrity_message(&row.title, why))
+    StoreError::Conflict(integrity_message(title, why))
 }
 
 /// Opens an item's file for reading. The first chunk is decrypted and checked before this
@@ -1166,7 +1386,7 @@ pub async fn open_content(
     ctx: &RequestContext,
     id: Uuid,
 ) -> Result<OpenedContent, StoreError> {
-    let (row, reader) = reader_for(db, keyring, locker, user, id).await?;
+    let (row, summary, reader) = reader_for(db, keyring, locker, user, id).await?;
     let first = match reader {
         Ok(reader) => tokio::task::spawn_blocking(move || {
             let mut reader = reader;
@@ -1188,12 +1408,12 @@ pub async fn open_content(
             )
             .await?;
             Ok(OpenedContent {
-                summary: row.summary(),
+                summary,
                 first,
                 reader,
             })
         }
-        Err(why) => Err(record_failure(db, ctx, &row, &why).await),
+        Err(why) => Err(record_failure(db, ctx, &row, &summary.title, &why).await),
     }
 }
 
@@ -1216,7 +1436,7 @@ pub async fn verify(
     ctx: &RequestContext,
     id: Uuid,
 ) -> Result<Integrity, StoreError> {
-    let (row, reader) = reader_for(db, keyring, locker, user, id).await?;
+    let (row, summary, reader) = reader_for(db, keyring, locker, user, id).await?;
     let result = match reader {
         Ok(reader) => tokio::task::spawn_blocking(move || {
             let mut reader = reader;
@@ -1243,7 +1463,9 @@ pub async fn verify(
         id: row.id,
         intact: result.is_ok(),
         sha256,
-        problem: result.err().map(|why| integrity_message(&row.title, &why)),
+        problem: result
+            .err()
+            .map(|why| integrity_message(&summary.title, &why)),
     })
 }
 

@@ -127,10 +127,47 @@ pub(crate) async fn visible_case(
     Ok(row)
 }
 
-fn case_key(keyring: &Keyring, row: &CaseRow) -> Result<DataKey, StoreError> {
+pub(crate) fn case_key(keyring: &Keyring, row: &CaseRow) -> Result<DataKey, StoreError> {
     keyring
         .unwrap(row.master_key_id, &row.wrapped_key, row.id)
         .map_err(|e| StoreError::Internal(format!("legal case {}: {e}", row.id)))
+}
+
+/// Her own data key, for text about her in legal work (sealed with it, not the case key, so
+/// erasing her record makes that text unreadable too). An erased record has none: nothing
+/// more can be recorded about her.
+async fn her_key(db: &Db, keyring: &Keyring, survivor: SurvivorId) -> Result<DataKey, StoreError> {
+    survivors::data_key(db, keyring, survivor.as_uuid())
+        .await?
+        .ok_or_else(|| {
+            StoreError::Conflict(
+                "her record was erased: nothing more can be recorded about her".to_owned(),
+            )
+        })
+}
+
+/// The data keys of the survivors linked to a case, in one query; an erased survivor has
+/// none, so text about her cannot be opened and is not shown.
+async fn case_survivor_keys(
+    db: &Db,
+    keyring: &Keyring,
+    case_id: Uuid,
+) -> Result<HashMap<Uuid, DataKey>, StoreError> {
+    let rows: Vec<(Uuid, Uuid, Vec<u8>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT k.survivor_id, k.master_key_id, k.wrapped_key FROM survivor_keys k
+         JOIN legal_case_survivors cs ON cs.survivor_id = k.survivor_id
+         WHERE cs.case_id = $1 AND k.wrapped_key IS NOT NULL")
+        .bind(case_id)
+        .fetch_all(pool)
+        .await?);
+    let mut keys = HashMap::with_capacity(rows.len());
+    for (survivor, key_id, wrapped) in rows {
+        let key = keyring
+            .unwrap(key_id, &wrapped, survivor)
+            .map_err(|e| StoreError::Internal(format!("survivor {survivor}: {e}")))?;
+        keys.insert(survivor, key);
+    }
+    Ok(keys)
 }
 
 fn open_text(key: &DataKey, record: Uuid, field: &str, bytes: Vec<u8>) -> String {
@@ -461,7 +498,7 @@ pub async fn record_decision(
         Err(_) => minor_if_unknown,
     };
     let checked = legal::check_decision(decision, minor)?;
-    let key = case_key(keyring, &case)?;
+    let key = her_key(db, keyring, survivor).await?;
     let id = new_id();
     let detail = serde_json::json!({
         "explained_by": checked.explained_by,
@@ -504,6 +541,7 @@ pub async fn record_decision(
 /// Records a stage, refused when out of order (a verdict before a trial).
 pub async fn record_stage(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     case_id: Uuid,
@@ -513,19 +551,20 @@ pub async fn record_stage(
 ) -> Result<Uuid, StoreError> {
     let case = visible_case(db, user, case_id, CaseAccess::works_case).await?;
     let note = optional_text("note", note, 2000)?;
-    let recorded = stages(db, case.id).await?;
+    let recorded = stages(db, None, case.id).await?;
     let history: Vec<(Stage, NaiveDate)> =
         recorded.iter().map(|s| (s.stage, s.occurred_on)).collect();
     legal::check_stage(&history, stage, on)?;
+    let key = case_key(keyring, &case)?;
     let id = new_id();
     let mut tx = db.begin().await?;
     exec!(&mut tx, sqlx::query(
-        "INSERT INTO legal_stages (id, case_id, stage, occurred_on, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        "INSERT INTO legal_stages (id, case_id, stage, occurred_on, sealed_note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(id)
         .bind(case.id)
         .bind(stage.as_str())
         .bind(on)
-        .bind(&note)
+        .bind(key.seal(id, "note", &note).into_bytes())
         .bind(user.id.as_uuid())
         .bind(now()))?;
     audit(
@@ -550,9 +589,15 @@ pub struct StageView {
     pub note: String,
 }
 
-async fn stages(db: &Db, case_id: Uuid) -> Result<Vec<StageView>, StoreError> {
-    let rows: Vec<(Uuid, String, NaiveDate, String)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, stage, occurred_on, note FROM legal_stages WHERE case_id = $1 ORDER BY occurred_on, recorded_at")
+/// The stages of a case; their notes are opened when the case key is given (checks of the
+/// order need none).
+async fn stages(
+    db: &Db,
+    key: Option<&DataKey>,
+    case_id: Uuid,
+) -> Result<Vec<StageView>, StoreError> {
+    let rows: Vec<(Uuid, String, NaiveDate, Vec<u8>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, stage, occurred_on, sealed_note FROM legal_stages WHERE case_id = $1 ORDER BY occurred_on, recorded_at")
         .bind(case_id)
         .fetch_all(pool)
         .await?);
@@ -563,7 +608,9 @@ async fn stages(db: &Db, case_id: Uuid) -> Result<Vec<StageView>, StoreError> {
                 id,
                 stage,
                 occurred_on,
-                note,
+                note: key
+                    .map(|k| open_text(k, id, "note", note))
+                    .unwrap_or_default(),
             })
         })
         .collect())
@@ -581,12 +628,13 @@ pub struct NewHearing {
 
 pub async fn schedule_hearing(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     case_id: Uuid,
     new: &NewHearing,
 ) -> Result<Uuid, StoreError> {
-    schedule_hearing_with_plans(db, user, ctx, case_id, new, &[]).await
+    schedule_hearing_with_plans(db, keyring, user, ctx, case_id, new, &[]).await
 }
 
 /// An accompaniment plan given with a new hearing.
@@ -603,6 +651,7 @@ pub struct NewPlan {
 /// plan leaves no hearing behind.
 pub async fn schedule_hearing_with_plans(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     case_id: Uuid,
@@ -623,7 +672,7 @@ pub async fn schedule_hearing_with_plans(
     for plan in plans {
         if checked
             .iter()
-            .any(|c: &(SurvivorId, String, String, bool)| c.0 == plan.survivor)
+            .any(|c: &(SurvivorId, DataKey, String, String, bool)| c.0 == plan.survivor)
         {
             return Err(haven_core::ValidationError::new(
                 "survivor_id",
@@ -635,6 +684,7 @@ pub async fn schedule_hearing_with_plans(
         ensure_not_withdrawn(db, case.id, plan.survivor).await?;
         checked.push((
             plan.survivor,
+            her_key(db, keyring, plan.survivor).await?,
             legal::text("companions", &plan.companions, 500)?,
             legal::text("transport", &plan.transport, 500)?,
             plan.separate_waiting_room,
@@ -662,13 +712,13 @@ pub async fn schedule_hearing_with_plans(
         &["stage", "starts_at", "ends_at", "court", "room"],
     )
     .await?;
-    for (survivor, companions, transport, separate) in &checked {
+    for (survivor, key, companions, transport, separate) in &checked {
         exec!(&mut tx, sqlx::query(
-            "INSERT INTO legal_accompaniment (hearing_id, survivor_id, companions, transport, separate_waiting_room, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            "INSERT INTO legal_accompaniment (hearing_id, survivor_id, sealed_companions, sealed_transport, separate_waiting_room, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id)
             .bind(survivor.as_uuid())
-            .bind(companions)
-            .bind(transport)
+            .bind(key.seal(id, "companions", companions).into_bytes())
+            .bind(key.seal(id, "transport", transport).into_bytes())
             .bind(*separate)
             .bind(at))?;
         audit(
@@ -705,6 +755,7 @@ pub struct Accompaniment {
 #[allow(clippy::too_many_arguments)]
 pub async fn plan_accompaniment(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     case_id: Uuid,
@@ -728,11 +779,12 @@ pub async fn plan_accompaniment(
     ensure_not_withdrawn(db, case.id, survivor).await?;
     let companions = legal::text("companions", companions, 500)?;
     let transport = legal::text("transport", transport, 500)?;
+    let key = her_key(db, keyring, survivor).await?;
     let sql = crate::dialect::upsert(
         db.backend(),
-        "legal_accompaniment (hearing_id, survivor_id, companions, transport, separate_waiting_room, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "legal_accompaniment (hearing_id, survivor_id, sealed_companions, sealed_transport, separate_waiting_room, updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
         "hearing_id, survivor_id",
-        "companions = $3, transport = $4, separate_waiting_room = $5, updated_at = $6",
+        "sealed_companions = $3, sealed_transport = $4, separate_waiting_room = $5, updated_at = $6",
     );
     let mut tx = db.begin().await?;
     exec!(
@@ -740,8 +792,8 @@ pub async fn plan_accompaniment(
         sqlx::query(&sql)
             .bind(hearing_id)
             .bind(survivor.as_uuid())
-            .bind(&companions)
-            .bind(&transport)
+            .bind(key.seal(hearing_id, "companions", &companions).into_bytes())
+            .bind(key.seal(hearing_id, "transport", &transport).into_bytes())
             .bind(separate_waiting_room)
             .bind(now())
     )?;
@@ -787,18 +839,18 @@ pub async fn record_session(
     ensure_not_withdrawn(db, case.id, survivor).await?;
     let staff = legal::text("staff", staff, 300)?;
     let covered = legal::text("covered", covered, 5000)?;
-    let key = case_key(keyring, &case)?;
+    let key = her_key(db, keyring, survivor).await?;
     let id = new_id();
     let mut tx = db.begin().await?;
     exec!(&mut tx, sqlx::query(
-        "INSERT INTO legal_sessions (id, case_id, survivor_id, kind, held_at, staff, sealed_covered, recorded_by)
+        "INSERT INTO legal_sessions (id, case_id, survivor_id, kind, held_at, sealed_staff, sealed_covered, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(id)
         .bind(case.id)
         .bind(survivor.as_uuid())
         .bind(kind)
         .bind(held_at)
-        .bind(&staff)
+        .bind(key.seal(id, "staff", &staff).as_bytes())
         .bind(key.seal(id, "covered", &covered).as_bytes())
         .bind(user.id.as_uuid()))?;
     audit(
@@ -817,6 +869,7 @@ pub async fn record_session(
 /// A deadline set by the court.
 pub async fn add_deadline(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     case_id: Uuid,
@@ -825,13 +878,14 @@ pub async fn add_deadline(
 ) -> Result<Uuid, StoreError> {
     let case = visible_case(db, user, case_id, CaseAccess::works_case).await?;
     let title = legal::text("title", title, 300)?;
+    let key = case_key(keyring, &case)?;
     let id = new_id();
     let mut tx = db.begin().await?;
     exec!(&mut tx, sqlx::query(
-        "INSERT INTO legal_deadlines (id, case_id, title, due_at, created_at) VALUES ($1, $2, $3, $4, $5)")
+        "INSERT INTO legal_deadlines (id, case_id, sealed_title, due_at, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(id)
         .bind(case.id)
-        .bind(&title)
+        .bind(key.seal(id, "title", &title).into_bytes())
         .bind(due_at)
         .bind(now()))?;
     audit(
@@ -868,7 +922,7 @@ pub async fn record_outcome(
     let case = visible_case(db, user, case_id, CaseAccess::works_case).await?;
     ensure_suspect(db, case.id, new.suspect_id).await?;
     let invalid = |field, message| Err(haven_core::ValidationError::new(field, message).into());
-    if !stages(db, case.id)
+    if !stages(db, None, case.id)
         .await?
         .iter()
         .any(|s| s.stage == Stage::Verdict)
@@ -953,6 +1007,9 @@ pub struct CaseSurvivor {
     pub survivor_id: Uuid,
     pub reference: String,
     pub capacity: String,
+    /// Her record was erased: nothing about her (plans, sessions, what she was told) can be
+    /// read any more, and the case file says so instead.
+    pub erased: bool,
     /// Her current choice (hidden from investigators).
     pub participation: Option<Participation>,
     pub withdrawn: bool,
@@ -1100,6 +1157,7 @@ pub async fn case_file(
         .collect();
 
     // Survivors, her decisions and what her record tells (through her consent).
+    let her_keys = case_survivor_keys(db, keyring, case.id).await?;
     let linked_rows: Vec<(Uuid, String, String)> = on_pool!(db, pool => sqlx::query_as(
         "SELECT cs.survivor_id, s.reference, cs.capacity FROM legal_case_survivors cs
          JOIN survivors s ON s.id = cs.survivor_id WHERE cs.case_id = $1 ORDER BY s.reference")
@@ -1116,12 +1174,14 @@ pub async fn case_file(
     let mut withdrawn = Vec::new();
     let mut timeline = Vec::new();
     for (survivor_id, reference, capacity) in linked_rows {
+        let her = her_keys.get(&survivor_id);
         let decisions: Vec<DecisionView> = decision_rows
             .iter()
             .filter(|d| d.1 == survivor_id)
             .filter_map(|(id, _, decision, language, sealed, decided_at)| {
+                let her = her?;
                 let detail: serde_json::Value =
-                    serde_json::from_str(&open_text(&key, *id, "detail", sealed.clone()))
+                    serde_json::from_str(&open_text(her, *id, "detail", sealed.clone()))
                         .unwrap_or_default();
                 let s = |k: &str| detail[k].as_str().unwrap_or_default().to_owned();
                 Participation::parse(decision)
@@ -1142,7 +1202,7 @@ pub async fn case_file(
             withdrawn.push(reference.clone());
         }
         let (mut name, mut minor) = (None, None);
-        if full && !is_withdrawn {
+        if full && !is_withdrawn && her.is_some() {
             if let Ok(view) =
                 survivors::read(db, keyring, user, ctx, SurvivorId::from_uuid(survivor_id)).await
             {
@@ -1163,6 +1223,7 @@ pub async fn case_file(
             survivor_id,
             reference,
             capacity,
+            erased: her.is_none(),
             participation: if full { participation } else { None },
             withdrawn: is_withdrawn,
             name,
@@ -1171,7 +1232,7 @@ pub async fn case_file(
         });
     }
 
-    let stage_list = stages(db, case.id).await?;
+    let stage_list = stages(db, Some(&key), case.id).await?;
     for s in &stage_list {
         if let Some(t) = s.occurred_on.and_hms_opt(0, 0, 0) {
             timeline.push(TimelineEntry {
@@ -1187,8 +1248,8 @@ pub async fn case_file(
         .bind(case.id)
         .fetch_all(pool)
         .await?);
-    let plan_rows: Vec<(Uuid, Uuid, String, String, bool)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT a.hearing_id, a.survivor_id, a.companions, a.transport, a.separate_waiting_room
+    let plan_rows: Vec<(Uuid, Uuid, Vec<u8>, Vec<u8>, bool)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT a.hearing_id, a.survivor_id, a.sealed_companions, a.sealed_transport, a.separate_waiting_room
          FROM legal_accompaniment a JOIN legal_hearings h ON h.id = a.hearing_id WHERE h.case_id = $1")
         .bind(case.id)
         .fetch_all(pool)
@@ -1203,11 +1264,19 @@ pub async fn case_file(
                 .filter(|p| p.0 == id)
                 .filter_map(|p| {
                     let s = reference_of.get(&p.1)?;
+                    let her = her_keys.get(&p.1)?;
+                    let open = |field: &str, sealed: &Vec<u8>| {
+                        if full {
+                            open_text(her, id, field, sealed.clone())
+                        } else {
+                            String::new()
+                        }
+                    };
                     (!s.withdrawn).then(|| Accompaniment {
                         survivor_id: p.1,
                         reference: s.reference.clone(),
-                        companions: if full { p.2.clone() } else { String::new() },
-                        transport: if full { p.3.clone() } else { String::new() },
+                        companions: open("companions", &p.2),
+                        transport: open("transport", &p.3),
                         separate_waiting_room: p.4,
                     })
                 })
@@ -1230,12 +1299,15 @@ pub async fn case_file(
 
     let mut sessions = Vec::new();
     if full {
-        let rows: Vec<(Uuid, Uuid, String, DateTime<Utc>, String, Vec<u8>)> = on_pool!(db, pool => sqlx::query_as(
-            "SELECT id, survivor_id, kind, held_at, staff, sealed_covered FROM legal_sessions WHERE case_id = $1 ORDER BY held_at")
+        let rows: Vec<(Uuid, Uuid, String, DateTime<Utc>, Vec<u8>, Vec<u8>)> = on_pool!(db, pool => sqlx::query_as(
+            "SELECT id, survivor_id, kind, held_at, sealed_staff, sealed_covered FROM legal_sessions WHERE case_id = $1 ORDER BY held_at")
             .bind(case.id)
             .fetch_all(pool)
             .await?);
         for (id, survivor_id, kind, held_at, staff, covered) in rows {
+            let Some(her) = her_keys.get(&survivor_id) else {
+                continue;
+            };
             let reference = reference_of
                 .get(&survivor_id)
                 .map(|s| s.reference.clone())
@@ -1250,8 +1322,8 @@ pub async fn case_file(
                 reference,
                 kind,
                 held_at,
-                staff,
-                covered: open_text(&key, id, "covered", covered),
+                staff: open_text(her, id, "staff", staff),
+                covered: open_text(her, id, "covered", covered),
             });
         }
     }
@@ -1268,17 +1340,17 @@ pub async fn case_file(
             due: d.due,
         })
         .collect();
-    let court_deadlines: Vec<(String, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT title, due_at FROM legal_deadlines WHERE case_id = $1 ORDER BY due_at")
+    let court_deadlines: Vec<(Uuid, Vec<u8>, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, sealed_title, due_at FROM legal_deadlines WHERE case_id = $1 ORDER BY due_at")
         .bind(case.id)
         .fetch_all(pool)
         .await?);
     deadlines.extend(
         court_deadlines
             .into_iter()
-            .map(|(title, due)| DeadlineView {
+            .map(|(id, title, due)| DeadlineView {
                 kind: "court".into(),
-                title,
+                title: open_text(&key, id, "title", title),
                 due,
             }),
     );
@@ -1304,7 +1376,7 @@ pub async fn case_file(
         )
         .collect();
 
-    let evidence = crate::evidence::list_for_case(db, user, case.id).await?;
+    let evidence = crate::evidence::list_for_case(db, user, case.id, &key).await?;
     for e in &evidence {
         timeline.push(TimelineEntry {
             at: e.collected_at,
@@ -1317,6 +1389,7 @@ pub async fn case_file(
     let missing = if full {
         let files: Vec<legal::SurvivorFile> = survivors_out
             .iter()
+            .filter(|s| !s.erased)
             .map(|s| {
                 let of = |category: &'static str| {
                     evidence.iter().filter(move |e| {
@@ -1587,7 +1660,7 @@ async fn calendar_rows(
              JOIN legal_case_survivors cs ON cs.case_id = h.case_id
              JOIN survivors s ON s.id = cs.survivor_id
              LEFT JOIN legal_accompaniment a ON a.hearing_id = h.id AND a.survivor_id = cs.survivor_id
-             WHERE c.owner_org = $1 AND h.starts_at >= $2 AND h.starts_at < $3
+             WHERE c.owner_org = $1 AND h.starts_at >= $2 AND h.starts_at < $3 AND s.erased_at IS NULL
                AND (SELECT d.decision FROM legal_decisions d
                     WHERE d.case_id = cs.case_id AND d.survivor_id = cs.survivor_id
                     ORDER BY d.decided_at DESC, d.id DESC LIMIT 1) = 'takes_part'
@@ -1702,6 +1775,7 @@ fn no_contact_of(rows: &[CalRow]) -> Vec<(NoContactView, Uuid)> {
 #[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn calendar(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     ctx: &RequestContext,
     from: DateTime<Utc>,
@@ -1745,7 +1819,7 @@ pub async fn calendar(
     };
     let deadlines = async {
         if level.works_case() {
-            deadline_reminders(db, user, at).await
+            deadline_reminders(db, keyring, user, at).await
         } else {
             Ok(Vec::new())
         }
@@ -1797,13 +1871,15 @@ pub async fn calendar(
 /// a lawyer (managers: every case).
 async fn deadline_reminders(
     db: &Db,
+    keyring: &Keyring,
     user: &User,
     at: DateTime<Utc>,
 ) -> Result<Vec<Reminder>, StoreError> {
     let manager = user.roles.contains(haven_core::Role::Manager);
     let mut out = Vec::new();
-    let court: Vec<(String, String, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT c.reference, d.title, d.due_at FROM legal_deadlines d JOIN legal_cases c ON c.id = d.case_id
+    let court: Vec<(Uuid, Uuid, Vec<u8>, String, Uuid, Vec<u8>, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT c.id, c.master_key_id, c.wrapped_key, c.reference, d.id, d.sealed_title, d.due_at
+         FROM legal_deadlines d JOIN legal_cases c ON c.id = d.case_id
          WHERE c.owner_org = $1 AND d.due_at >= $2 AND d.due_at <= $3 AND ($4 OR EXISTS
             (SELECT 1 FROM legal_case_lawyers l WHERE l.case_id = c.id AND l.user_id = $5))")
         .bind(user.org_id.as_uuid())
@@ -1813,12 +1889,22 @@ async fn deadline_reminders(
         .bind(user.id.as_uuid())
         .fetch_all(pool)
         .await?);
-    for (reference, title, due) in court {
+    // One unwrap per case with a deadline in the window, not per deadline.
+    let mut keys: HashMap<Uuid, DataKey> = HashMap::new();
+    for (case_id, key_id, wrapped, reference, id, title, due) in court {
+        let key = match keys.entry(case_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                keyring
+                    .unwrap(key_id, &wrapped, case_id)
+                    .map_err(|e| StoreError::Internal(format!("legal case {case_id}: {e}")))?,
+            ),
+        };
         out.push(Reminder {
             kind: "deadline".into(),
             due,
             case_reference: reference,
-            title,
+            title: open_text(key, id, "title", title),
         });
     }
     // Statutory deadlines run at most a few months from their stage: only cases with a stage

@@ -132,7 +132,7 @@ pub async fn build(
         )
         .into());
     }
-    let details = evidence::details_for_bundle(db, user, case.id, &ids).await?;
+    let details = evidence::details_for_bundle(db, keyring, user, case.id, &ids).await?;
     for d in &details {
         if d.summary.sha256.is_some() {
             let check = evidence::verify(db, keyring, locker, user, ctx, d.summary.id).await?;

@@ -173,6 +173,11 @@ fn cosigner_field(consent: Uuid) -> String {
     format!("consent_cosigner:{consent}")
 }
 
+/// What the information will be used for can describe her situation: sealed with her key.
+fn purpose_field(consent: Uuid) -> String {
+    format!("consent_purpose:{consent}")
+}
+
 /// The partner organisation named in a request, or a message naming the field.
 async fn partner_org(db: &Db, org: OrgId) -> Result<partner_profiles::DirectoryEntry, StoreError> {
     match partner_profiles::load(db, org).await {
@@ -259,7 +264,7 @@ pub async fn record_consent(
     .await
     .map(|r| r.rows_affected()))?;
     on_tx!(&mut tx, conn => sqlx::query(
-        "INSERT INTO referral_consents (id, survivor_id, org_id, share_id, classes, purpose, explained_by, language,
+        "INSERT INTO referral_consents (id, survivor_id, org_id, share_id, classes, sealed_purpose, explained_by, language,
             cosigner_role, cosigner_name, given_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
@@ -268,7 +273,7 @@ pub async fn record_consent(
     .bind(input.org.as_uuid())
     .bind(share_id)
     .bind(FieldClass::join(&classes))
-    .bind(purpose)
+    .bind(key.seal(id, &purpose_field(consent_id), purpose).into_bytes())
     .bind(input.explained_by.unwrap_or(user.id).as_uuid())
     .bind(language.as_str())
     .bind(input.cosigner.as_ref().map(|(r, _)| r.as_str()))
@@ -301,7 +306,7 @@ struct ConsentRow {
     org_id: Uuid,
     org_name: String,
     classes: String,
-    purpose: String,
+    sealed_purpose: Vec<u8>,
     language: String,
     explained_by: String,
     cosigner_role: Option<String>,
@@ -321,7 +326,7 @@ pub async fn consents(
     survivors::ensure_may(db, user, survivor, Action::Share).await?;
     let id = survivor.as_uuid();
     let rows: Vec<ConsentRow> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT c.id, c.org_id, o.name AS org_name, c.classes, c.purpose, c.language,
+        "SELECT c.id, c.org_id, o.name AS org_name, c.classes, c.sealed_purpose, c.language,
                 u.display_name AS explained_by, c.cosigner_role, c.cosigner_name, c.given_at, c.withdrawn_at
          FROM referral_consents c JOIN organisations o ON o.id = c.org_id JOIN users u ON u.id = c.explained_by
          WHERE c.survivor_id = $1 ORDER BY c.given_at DESC LIMIT 200",
@@ -339,12 +344,18 @@ pub async fn consents(
             ),
             _ => None,
         };
+        let purpose = match &key {
+            Some(key) => key
+                .open(id, &purpose_field(row.id), &Sealed::new(row.sealed_purpose))
+                .map_err(|e| StoreError::Internal(format!("consent {}: {e}", row.id)))?,
+            None => String::new(),
+        };
         out.push(Consent {
             id: row.id,
             org_id: OrgId::from_uuid(row.org_id),
             org_name: row.org_name,
             classes: FieldClass::parse_list(&row.classes).unwrap_or_default(),
-            purpose: row.purpose,
+            purpose,
             language: row.language,
             explained_by: row.explained_by,
             cosigner_role: row

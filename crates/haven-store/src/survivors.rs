@@ -985,15 +985,29 @@ pub async fn reassign(
     tx.commit().await
 }
 
+/// What an erasure did, for the answer and the record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// Evidence items linked to her whose key and file were destroyed with her record.
+    pub evidence_destroyed: Vec<Uuid>,
+    /// Evidence items linked to her kept because a lawyer put them on legal hold before.
+    pub evidence_kept_on_legal_hold: Vec<Uuid>,
+}
+
 /// Erases her record for good by destroying her data key (crypto-shredding). The rows stay,
 /// as unreadable ciphertext, so aggregate counts remain right; her look-up digests go too.
+/// Everything sealed with her key (her record, her care, her legal plans, sessions and
+/// decisions) becomes unreadable at once; evidence linked to her is destroyed unless it was
+/// put on legal hold before. After the commit the SQLite log is emptied into the file, where
+/// `secure_delete` has zeroed the old key bytes, so no copy of her key survives on disk.
 pub async fn erase(
     db: &Db,
+    locker: &crate::evidence::Locker,
     user: &User,
     ctx: &RequestContext,
     id: SurvivorId,
     reason: &str,
-) -> Result<(), StoreError> {
+) -> Result<Erasure, StoreError> {
     if reason.trim().chars().count() < 10 {
         return Err(ValidationError::new(
             "reason",
@@ -1003,6 +1017,11 @@ pub async fn erase(
     }
     let at = now();
     let survivor = permitted(db, user, id, Action::Erase, at).await?;
+    if survivor.erased_at.is_some() {
+        return Err(StoreError::Conflict(
+            "this record was already erased".to_owned(),
+        ));
+    }
     let mut tx = db.begin().await?;
     on_tx!(&mut tx, conn => sqlx::query(
         "UPDATE survivor_keys SET wrapped_key = NULL, destroyed_at = $1 WHERE survivor_id = $2",
@@ -1023,16 +1042,39 @@ pub async fn erase(
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
+    let evidence = crate::evidence::erase_for_survivor(&mut tx, ctx, survivor.id, at).await?;
+    let reason = reason.trim();
+    let recorded = if evidence.kept_on_legal_hold.is_empty() {
+        reason.to_owned()
+    } else {
+        format!(
+            "{reason} (evidence kept on legal hold: {})",
+            evidence
+                .kept_on_legal_hold
+                .iter()
+                .map(Uuid::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     audit(
         &mut tx,
         ctx,
         "survivor.erase",
         survivor.id,
         &[],
-        Some(reason.trim()),
+        Some(&recorded),
     )
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    locker.remove_files(&evidence.destroyed);
+    if let Err(e) = db.checkpoint().await {
+        tracing::warn!(error = %e, "the database log could not be emptied after an erasure; it will be at the next checkpoint");
+    }
+    Ok(Erasure {
+        evidence_destroyed: evidence.destroyed,
+        evidence_kept_on_legal_hold: evidence.kept_on_legal_hold,
+    })
 }
 
 /// Her record's ID by its reference, for seeding and tools (no policy: returns no data).

@@ -194,7 +194,7 @@ pub async fn run() -> Result<()> {
     let mut shown = 0;
     for _ in 0..20 {
         let started = Instant::now();
-        let cal = legal::calendar(&db, &lawyer, &ctx, chrono::Utc::now(), 60).await?;
+        let cal = legal::calendar(&db, &keyring, &lawyer, &ctx, chrono::Utc::now(), 60).await?;
         samples.push(started.elapsed());
         shown = cal.hearings.len();
     }

@@ -226,3 +226,4 @@ legal-err-already-linked = She is already part of this case.
 legal-err-choose-result = Choose convicted or acquitted.
 legal-err-outcome-before-verdict = Record the verdict stage before the judgment.
 legal-err-acquittal-sentence = An acquittal carries no sentence: leave the months empty.
+legal-survivor-erased = Her record was erased: nothing about her can be read any more

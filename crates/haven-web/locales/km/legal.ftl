@@ -226,3 +226,4 @@ legal-err-already-linked = នាងជាផ្នែកមួយនៃសំ�
 legal-err-choose-result = សូមជ្រើសរើស ផ្តន្ទាទោស ឬ រួចខ្លួន។
 legal-err-outcome-before-verdict = សូមកត់ត្រាដំណាក់កាលសាលក្រមជាមុនសិន មុនពេលកត់ត្រាលទ្ធផល។
 legal-err-acquittal-sentence = ការរួចខ្លួនមិនមានទោសទេ៖ សូមទុកចំនួនខែឱ្យទទេ។
+legal-survivor-erased = កំណត់ត្រារបស់នាងត្រូវបានលុបចោល៖ មិនអាចអានអ្វីអំពីនាងបានទៀតទេ

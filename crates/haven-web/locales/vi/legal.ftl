@@ -226,3 +226,4 @@ legal-err-already-linked = Cô ấy đã là một phần của vụ án này.
 legal-err-choose-result = Hãy chọn có tội hoặc trắng án.
 legal-err-outcome-before-verdict = Hãy ghi nhận giai đoạn tuyên án trước khi ghi bản án.
 legal-err-acquittal-sentence = Trắng án thì không có mức án: hãy để trống số tháng.
+legal-survivor-erased = Hồ sơ của em đã bị xoá: không còn đọc được gì về em nữa

@@ -359,6 +359,7 @@ pub async fn record_stage(
     let on = date("date", &body.date)?;
     let id = legal::record_stage(
         &state.db,
+        state.keyring()?,
         &caller.user,
         &caller.context(),
         case,
@@ -400,8 +401,15 @@ pub async fn schedule_hearing(
         court: body.court,
         room: body.room,
     };
-    let id =
-        legal::schedule_hearing(&state.db, &caller.user, &caller.context(), case, &new).await?;
+    let id = legal::schedule_hearing(
+        &state.db,
+        state.keyring()?,
+        &caller.user,
+        &caller.context(),
+        case,
+        &new,
+    )
+    .await?;
     Ok(created(id))
 }
 
@@ -433,6 +441,7 @@ pub async fn plan_accompaniment(
         .map_err(|_| ApiError::not_found("survivor in this case"))?;
     legal::plan_accompaniment(
         &state.db,
+        state.keyring()?,
         &caller.user,
         &caller.context(),
         case,
@@ -507,6 +516,7 @@ pub async fn add_deadline(
     let due = instant("due_at", &body.due_at)?;
     let id = legal::add_deadline(
         &state.db,
+        state.keyring()?,
         &caller.user,
         &caller.context(),
         case,
@@ -798,8 +808,15 @@ pub async fn add_physical(
         collected_where: body.collected_where,
         collected_how: body.collected_how,
     };
-    let id =
-        evidence::add_physical(&state.db, &caller.user, &caller.context(), case, &meta).await?;
+    let id = evidence::add_physical(
+        &state.db,
+        state.keyring()?,
+        &caller.user,
+        &caller.context(),
+        case,
+        &meta,
+    )
+    .await?;
     Ok(created(id))
 }
 
@@ -812,7 +829,14 @@ pub async fn read_item(
     Path(id): Path<String>,
 ) -> Result<Json<evidence::EvidenceDetail>, ApiError> {
     Ok(Json(
-        evidence::read(&state.db, &caller.user, &caller.context(), item_id(&id)?).await?,
+        evidence::read(
+            &state.db,
+            state.keyring()?,
+            &caller.user,
+            &caller.context(),
+            item_id(&id)?,
+        )
+        .await?,
     ))
 }
 
@@ -949,6 +973,7 @@ pub async fn transfer(
 ) -> Result<StatusCode, ApiError> {
     evidence::transfer(
         &state.db,
+        state.keyring()?,
         &caller.user,
         &caller.context(),
         item_id(&id)?,
@@ -957,6 +982,48 @@ pub async fn transfer(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LegalHoldBody {
+    /// Why a court needs this item kept if her record is erased.
+    pub reason: String,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct LegalHoldPlaced {
+    /// Who decided it.
+    pub by: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Put an item linked to a survivor on legal hold (lawyers and managers): it is kept, file and
+/// all, if her record is erased later.
+#[utoipa::path(post, path = "/api/v1/legal/evidence/{id}/legal-hold", tag = "legal", params(("id" = String, Path)), request_body = LegalHoldBody, security(("bearer" = [])),
+    responses((status = 201, body = LegalHoldPlaced), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn legal_hold(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<LegalHoldBody>,
+) -> Result<(StatusCode, Json<LegalHoldPlaced>), ApiError> {
+    let hold = evidence::place_legal_hold(
+        &state.db,
+        state.keyring()?,
+        &caller.user,
+        &caller.context(),
+        item_id(&id)?,
+        &body.reason,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(LegalHoldPlaced {
+            by: hold.by,
+            at: hold.at,
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1074,7 +1141,15 @@ pub async fn calendar(
         return Err(ApiError::bad_request("days must be between 1 and 366"));
     }
     Ok(Json(
-        legal::calendar(&state.db, &caller.user, &caller.context(), from, days).await?,
+        legal::calendar(
+            &state.db,
+            state.keyring()?,
+            &caller.user,
+            &caller.context(),
+            from,
+            days,
+        )
+        .await?,
     ))
 }
 

@@ -90,6 +90,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/legal/evidence/{id}/content"),
     ("get", "/api/v1/legal/evidence/{id}/verify"),
     ("post", "/api/v1/legal/evidence/{id}/custody"),
+    ("post", "/api/v1/legal/evidence/{id}/legal-hold"),
     ("get", "/api/v1/legal/hearings"),
     ("get", "/api/v1/legal/figures"),
     ("get", "/api/v1/partners"),
@@ -264,6 +265,10 @@ fn legal_router() -> Router<AppState> {
         .route("/api/v1/legal/evidence/{id}/content", get(legal::content))
         .route("/api/v1/legal/evidence/{id}/verify", get(legal::verify))
         .route("/api/v1/legal/evidence/{id}/custody", post(legal::transfer))
+        .route(
+            "/api/v1/legal/evidence/{id}/legal-hold",
+            post(legal::legal_hold),
+        )
         .route("/api/v1/legal/hearings", get(legal::calendar))
         .route("/api/v1/legal/figures", get(legal::figures))
 }

@@ -71,6 +71,7 @@ use utoipa::{Modify, OpenApi};
         super::legal::content,
         super::legal::verify,
         super::legal::transfer,
+        super::legal::legal_hold,
         super::legal::calendar,
         super::legal::figures,
         super::referrals::directory,

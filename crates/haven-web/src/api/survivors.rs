@@ -269,19 +269,43 @@ pub async fn break_glass(
     Ok(Json(BreakGlassGranted { expires_at }))
 }
 
-/// Erase a record for good (managers): her data key is destroyed.
+/// What an erasure did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Erased {
+    pub erased: bool,
+    /// Evidence items linked to her whose key and file were destroyed with her record.
+    pub evidence_destroyed: Vec<String>,
+    /// Evidence items linked to her kept because they were put on legal hold before.
+    pub evidence_kept_on_legal_hold: Vec<String>,
+}
+
+/// Erase a record for good (managers): her data key is destroyed, and with it everything
+/// sealed with it; evidence linked to her is destroyed unless it is on legal hold.
 #[utoipa::path(post, path = "/api/v1/survivors/{id}/erase", tag = "survivors", params(("id" = String, Path)), request_body = Reason, security(("bearer" = [])),
-    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
-        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Erased), (status = 400, body = crate::error::ErrorBody), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn erase(
     State(state): State<AppState>,
     caller: ApiUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Reason>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<Erased>, ApiError> {
     let id = parse_id(&id)?;
-    survivors::erase(&state.db, &caller.user, &caller.context(), id, &body.reason).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let done = survivors::erase(
+        &state.db,
+        state.evidence()?,
+        &caller.user,
+        &caller.context(),
+        id,
+        &body.reason,
+    )
+    .await?;
+    let ids = |v: Vec<uuid::Uuid>| v.into_iter().map(|i| i.to_string()).collect();
+    Ok(Json(Erased {
+        erased: true,
+        evidence_destroyed: ids(done.evidence_destroyed),
+        evidence_kept_on_legal_hold: ids(done.evidence_kept_on_legal_hold),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

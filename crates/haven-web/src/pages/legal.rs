@@ -398,7 +398,9 @@ async fn case_page_with(
                 (
                     s.reference.clone(),
                     t.get(&format!("legal-capacity-{}", s.capacity)),
-                    if case.full_view {
+                    if s.erased {
+                        t.get("legal-survivor-erased")
+                    } else if case.full_view {
                         t.get(participation_key(s.participation))
                     } else {
                         String::new()
@@ -473,7 +475,7 @@ async fn case_page_with(
         reachable: case
             .survivors
             .iter()
-            .filter(|s| !s.withdrawn)
+            .filter(|s| !s.withdrawn && !s.erased)
             .map(|s| (s.survivor_id.to_string(), s.reference.clone()))
             .collect(),
         linked: case
@@ -502,7 +504,9 @@ async fn case_page_with(
     let mut page = page;
     for row in &mut page.evidence {
         if let Ok(id) = Uuid::parse_str(&row.id) {
-            if let Ok(detail) = evidence::read(&state.db, &caller.user, &caller.ctx, id).await {
+            if let Ok(detail) =
+                evidence::read(&state.db, keyring, &caller.user, &caller.ctx, id).await
+            {
                 row.custody = detail
                     .custody
                     .iter()
@@ -648,8 +652,13 @@ pub async fn transfer(
     let (Some(item), Some(case)) = (parse_case(&id), parse_case(&form.case_id)) else {
         return not_found_page(locale, Some(&caller.user), jar, &state);
     };
+    let keyring = match state.keyring() {
+        Ok(keyring) => keyring,
+        Err(err) => return super::error_page(locale, err.into()),
+    };
     match evidence::transfer(
         &state.db,
+        keyring,
         &caller.user,
         &caller.ctx,
         item,
@@ -862,7 +871,11 @@ pub async fn hearings(
         return not_found_page(locale, Some(&caller.user), jar, &state);
     }
     let from = Utc::now() - chrono::Duration::hours(12);
-    let cal = match legal::calendar(&state.db, &caller.user, &caller.ctx, from, 60).await {
+    let keyring = match state.keyring() {
+        Ok(keyring) => keyring,
+        Err(err) => return super::error_page(locale, err.into()),
+    };
+    let cal = match legal::calendar(&state.db, keyring, &caller.user, &caller.ctx, from, 60).await {
         Ok(cal) => cal,
         Err(err) => return super::error_page(locale, err.into()),
     };
@@ -1291,8 +1304,10 @@ pub async fn add_stage(
     let result = async {
         let stage = stage_choice(field(&values, "stage"))?;
         let on = parse_date("date", field(&values, "date"))?;
+        let keyring = state.keyring().map_err(|e| Refusal::Failed(e.into()))?;
         legal::record_stage(
             &state.db,
+            keyring,
             &caller.user,
             &caller.ctx,
             case,
@@ -1352,8 +1367,10 @@ pub async fn add_hearing(
                 separate_waiting_room: !field(&values, "separate_waiting_room").is_empty(),
             }]
         };
+        let keyring = state.keyring().map_err(|e| Refusal::Failed(e.into()))?;
         legal::schedule_hearing_with_plans(
             &state.db,
+            keyring,
             &caller.user,
             &caller.ctx,
             case,
@@ -1642,15 +1659,24 @@ pub async fn add_deadline(
             raw => parse_time("due_at", raw)?,
         };
         let due = local_instant("due_at", on, at, offset)?;
-        legal::add_deadline(&state.db, &caller.user, &caller.ctx, case, &title, due)
-            .await
-            .map_err(|err| match err {
-                StoreError::Invalid(mut v) if v.field == "title" => {
-                    v.field = "deadline_title";
-                    Refusal::from(StoreError::Invalid(v))
-                }
-                other => Refusal::from(other),
-            })?;
+        let keyring = state.keyring().map_err(|e| Refusal::Failed(e.into()))?;
+        legal::add_deadline(
+            &state.db,
+            keyring,
+            &caller.user,
+            &caller.ctx,
+            case,
+            &title,
+            due,
+        )
+        .await
+        .map_err(|err| match err {
+            StoreError::Invalid(mut v) if v.field == "title" => {
+                v.field = "deadline_title";
+                Refusal::from(StoreError::Invalid(v))
+            }
+            other => Refusal::from(other),
+        })?;
         Ok(())
     }
     .await;

@@ -299,6 +299,13 @@ async fn legal_authorization_matrix(db: TestDb) {
             [401, 404, 204, 404, 404, 204, 204, 404, 404, 404],
         ),
         (
+            "post",
+            "/api/v1/legal/evidence/{E}/legal-hold",
+            Some(json!({"reason": "The trial court asked for this photo to be kept."})),
+            // The demo photo is linked to no survivor: nothing to hold it against.
+            [401, 404, 403, 404, 404, 400, 400, 404, 404, 404],
+        ),
+        (
             "get",
             "/api/v1/legal/hearings",
             None,
@@ -1761,6 +1768,8 @@ async fn no_contact_is_warned_when_she_has_no_separate_room(db: TestDb) {
 }
 
 haven_store::test_both_backends!(
+    erasure_leaves_nothing_of_her_readable,
+    legal_free_text_is_never_stored_in_clear,
     legal_authorization_matrix,
     each_role_sees_its_part_of_the_case,
     a_survivor_who_withdraws_is_never_contacted_again,
@@ -1776,3 +1785,576 @@ haven_store::test_both_backends!(
     more_page_forms_refuse_bad_input_with_the_reason,
     a_stalled_upload_is_abandoned_after_the_idle_time,
 );
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Everything the database keeps on disk: the SQLite file and its log, or a PostgreSQL dump.
+pub fn database_bytes(app: &TestApp) -> Vec<u8> {
+    match app.db.url.sqlite_path() {
+        Some(path) => {
+            let mut bytes = std::fs::read(&path).unwrap();
+            for ext in ["db-wal", "db-journal"] {
+                if let Ok(more) = std::fs::read(path.with_extension(ext)) {
+                    bytes.extend(more);
+                }
+            }
+            bytes
+        }
+        None => {
+            let output = std::process::Command::new("pg_dump")
+                .arg("--data-only")
+                .arg(app.db.url.expose())
+                .output()
+                .expect("pg_dump must be installed to check PostgreSQL at rest");
+            assert!(output.status.success());
+            output.stdout
+        }
+    }
+}
+
+/// Erasing her record leaves nothing of her readable: her wrapped key is gone from the
+/// database file and its log, her medical report no longer downloads and its file is gone,
+/// the case shows that she was erased instead of her plans and sessions; an item put on
+/// legal hold before is kept, and the answer says so.
+async fn erasure_leaves_nothing_of_her_readable(db: TestDb) {
+    let s = Session::new(db).await;
+    let marker = "Zephyrine-medical-finding-4417";
+    let report = format!("Examination notes. {marker}. Signed, Dr. Kim.");
+    let her = s.ids["S1"].clone();
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("kind", "chat_export"),
+        ("category", "medical_report"),
+        ("survivor_id", &her),
+        ("title", "Medical report"),
+        ("collected_by", "Dr. Kim"),
+        ("collected_at", "2026-01-10"),
+        ("collected_where", "Clinic"),
+        ("collected_how", "Original handed over"),
+    ];
+    let (status, destroyed) = s
+        .upload(
+            Some("legal"),
+            &fields,
+            "report.txt",
+            "text/plain",
+            report.as_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{destroyed}");
+    let destroyed = destroyed["id"].as_str().unwrap().to_owned();
+    fields[1] = ("category", "age_evidence");
+    let (status, held) = s
+        .upload(
+            Some("legal"),
+            &fields,
+            "age.txt",
+            "text/plain",
+            b"Birth certificate copy, kept for the court.",
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{held}");
+    let held = held["id"].as_str().unwrap().to_owned();
+    let (status, hold) = s
+        .call(
+            Some("legal"),
+            "post",
+            &format!("/api/v1/legal/evidence/{held}/legal-hold"),
+            Some(json!({"reason": "The trial chamber ordered it kept until the verdict."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hold}");
+    // Her plan for the hearing and a preparation session, about where she stays.
+    let (status, _) = s
+        .call(
+            Some("legal"),
+            "put",
+            &s.path("/api/v1/legal/cases/{C}/hearings/{H}/accompaniment/{S1}"),
+            Some(json!({"companions": "Quillonbright Sokha", "transport": "Pick-up at Quillonbright shelter", "separate_waiting_room": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = s
+        .call(
+            Some("legal"),
+            "post",
+            &s.path("/api/v1/legal/cases/{C}/sessions"),
+            Some(json!({"survivor_id": her, "kind": "preparation", "held_at": "2026-11-20T09:00:00+07:00",
+                "staff": "Dara Sok", "covered": "Quillonbright walked her through the questions."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, before) = s
+        .call(
+            Some("legal"),
+            "get",
+            &s.path("/api/v1/legal/cases/{C}"),
+            None,
+        )
+        .await;
+    assert!(before.to_string().contains("Quillonbright"), "{before}");
+    let her_uuid: uuid::Uuid = her.parse().unwrap();
+    let wrapped: Vec<u8> = haven_store::on_pool!(&s.app.db.db, pool => sqlx::query_scalar(
+        "SELECT wrapped_key FROM survivor_keys WHERE survivor_id = $1")
+        .bind(her_uuid)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+    // pg_dump writes binary columns as hex.
+    let key_needle: Vec<u8> = match s.app.db.url.sqlite_path() {
+        Some(_) => wrapped[8..40].to_vec(),
+        None => hex(&wrapped[8..40]).into_bytes(),
+    };
+    assert!(
+        contains(&database_bytes(&s.app), &key_needle),
+        "her wrapped key is on disk before the erasure, proving the search works"
+    );
+
+    let (status, erased) = s
+        .call(
+            Some("manager"),
+            "post",
+            &format!("/api/v1/survivors/{her}/erase"),
+            Some(json!({"reason": "She asked for her data to be erased."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["evidence_destroyed"], json!([destroyed]));
+    assert_eq!(erased["evidence_kept_on_legal_hold"], json!([held]));
+
+    // Her medical report no longer downloads; the held item does.
+    for path in ["content", "verify", ""] {
+        let (status, _) = s
+            .call(
+                Some("legal"),
+                "get",
+                format!("/api/v1/legal/evidence/{destroyed}/{path}").trim_end_matches('/'),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (status, check) = s
+        .call(
+            Some("legal"),
+            "get",
+            &format!("/api/v1/legal/evidence/{held}/verify"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(check["intact"], true);
+    assert!(!s.app.locker.path_of(destroyed.parse().unwrap()).exists());
+
+    // The case shows that she was erased, not her plans or sessions.
+    let (status, file) = s
+        .call(
+            Some("legal"),
+            "get",
+            &s.path("/api/v1/legal/cases/{C}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(file["survivors"][0]["erased"], true);
+    assert!(file["survivors"][0]["decisions"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let text = file.to_string();
+    assert!(!text.contains("Quillonbright"), "{text}");
+    assert!(
+        !text.contains(&destroyed),
+        "the destroyed item is not listed"
+    );
+    assert!(text.contains(&held), "the held item is listed");
+    assert!(file["hearings"][0]["accompaniment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["survivor_id"] != her.as_str()));
+
+    // Nothing of hers on disk: not her key, not her name, not the report.
+    let key_left: Option<Vec<u8>> = haven_store::on_pool!(&s.app.db.db, pool => sqlx::query_scalar(
+        "SELECT wrapped_key FROM survivor_keys WHERE survivor_id = $1")
+        .bind(her_uuid)
+        .fetch_one(pool)
+        .await
+        .unwrap());
+    assert_eq!(key_left, None);
+    let dump = database_bytes(&s.app);
+    assert!(dump.len() > 10_000, "the dump holds data");
+    assert!(
+        !contains(&dump, &key_needle),
+        "her wrapped key is still on disk"
+    );
+    for needle in ["Nguyễn Thị Hoa", "Quillonbright", marker] {
+        assert!(!contains(&dump, needle.as_bytes()), "{needle} is on disk");
+    }
+    let folder = s
+        .app
+        .locker
+        .path_of(held.parse().unwrap())
+        .parent()
+        .unwrap()
+        .to_owned();
+    for entry in walk(&folder) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !contains(&bytes, marker.as_bytes()),
+            "{} holds the report",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// String properties of the legal request bodies that are legitimately kept in clear, each
+/// with the reason.
+const CLEAR_LEGAL_FIELDS: &[(&str, &str, &str)] = &[
+    (
+        "NewCaseBody",
+        "reference",
+        "the case's own reference, a code used to find it",
+    ),
+    ("NewCaseBody", "court", "a public institution"),
+    (
+        "NewCaseBody",
+        "prosecutor",
+        "a public official named in the court's own record",
+    ),
+    (
+        "NewCaseBody",
+        "judge",
+        "a public official named in the court's own record",
+    ),
+    (
+        "NewCaseBody",
+        "title",
+        "NOT YET SEALED: the case title (it can name the accused); listed for a later change",
+    ),
+    ("NewCaseBody", "intervention_id", "an identifier"),
+    ("SuspectBody", "role", "a code (transporter, exploiter...)"),
+    (
+        "ChargeBody",
+        "article",
+        "a code: an article of the 2008 law",
+    ),
+    ("ChargeBody", "suspect_id", "an identifier"),
+    ("LinkBody", "survivor_id", "an identifier"),
+    ("LinkBody", "capacity", "a code (complainant or witness)"),
+    (
+        "DecisionBody",
+        "decision",
+        "a code (takes_part, undecided, withdrawn)",
+    ),
+    ("DecisionBody", "language", "a language code"),
+    ("StageBody", "stage", "a code"),
+    ("StageBody", "date", "a date"),
+    ("HearingBody", "stage", "a code"),
+    ("HearingBody", "starts_at", "a time"),
+    ("HearingBody", "ends_at", "a time"),
+    (
+        "HearingBody",
+        "court",
+        "a public institution, on the court's own public list",
+    ),
+    ("HearingBody", "room", "a room of a public court"),
+    ("SessionBody", "survivor_id", "an identifier"),
+    ("SessionBody", "kind", "a code (preparation or court_visit)"),
+    ("SessionBody", "held_at", "a time"),
+    ("DeadlineBody", "due_at", "a time"),
+    ("OutcomeBody", "suspect_id", "an identifier"),
+    ("OutcomeBody", "result", "a code (convicted or acquitted)"),
+    ("OutcomeBody", "decided_on", "a date"),
+    ("EvidenceUpload", "kind", "a code"),
+    ("EvidenceUpload", "category", "a code"),
+    ("EvidenceUpload", "survivor_id", "an identifier"),
+    ("EvidenceUpload", "signed", "a yes/no flag"),
+    ("EvidenceUpload", "stage", "a code"),
+    ("EvidenceUpload", "collected_at", "a date"),
+    (
+        "EvidenceUpload",
+        "file",
+        "the file itself, encrypted on disk with its own key",
+    ),
+    ("PhysicalBody", "kind", "a code"),
+    ("PhysicalBody", "category", "a code"),
+    ("PhysicalBody", "survivor_id", "an identifier"),
+    ("PhysicalBody", "stage", "a code"),
+    ("PhysicalBody", "collected_at", "a date"),
+    ("TransferBody", "to", "a staff member's username"),
+    ("BundleBody", "evidence", "identifiers"),
+];
+
+/// The string properties of every legal request body in the OpenAPI document, as
+/// (schema, property).
+fn legal_string_fields(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/legal/") {
+            continue;
+        }
+        for op in item.as_object().unwrap().values() {
+            let Some(content) = op["requestBody"]["content"].as_object() else {
+                continue;
+            };
+            for media in content.values() {
+                let Some(reference) = media["schema"]["$ref"].as_str() else {
+                    continue;
+                };
+                let name = reference.rsplit('/').next().unwrap();
+                let schema = &doc["components"]["schemas"][name];
+                for (prop, def) in schema["properties"].as_object().into_iter().flatten() {
+                    let is_string = |t: &Value| {
+                        t == "string"
+                            || t.as_array()
+                                .is_some_and(|a| a.iter().any(|x| x == "string"))
+                    };
+                    let text = is_string(&def["type"])
+                        || def["oneOf"]
+                            .as_array()
+                            .is_some_and(|a| a.iter().any(|x| is_string(&x["type"])))
+                        || (def["type"] == "array" && is_string(&def["items"]["type"]));
+                    if text && !out.contains(&(name.to_owned(), prop.clone())) {
+                        out.push((name.to_owned(), prop.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every free-text field of every legal form is sealed: a unique marker typed into each is
+/// nowhere in the raw database. The fields come from the OpenAPI document, so a new one is
+/// either marked here or named, with its reason, in `CLEAR_LEGAL_FIELDS`.
+async fn legal_free_text_is_never_stored_in_clear(db: TestDb) {
+    let s = Session::new(db).await;
+    let m = |field: &str| format!("Qx{}Marker", field.replace('_', ""));
+    let mut marked: Vec<(&str, &str)> = Vec::new();
+    let expect = |status: StatusCode, want: StatusCode, what: &str, body: &Value| {
+        assert_eq!(status, want, "{what}: {body}");
+    };
+    let (st, b) = s
+        .call(Some("legal"), "post", &s.path("/api/v1/legal/cases/{C}/suspects"),
+            Some(json!({"name": m("suspectname"), "aliases": m("suspectaliases"), "role": "transporter"})))
+        .await;
+    expect(st, StatusCode::CREATED, "suspect", &b);
+    marked.extend([("SuspectBody", "name"), ("SuspectBody", "aliases")]);
+    let (st, b) = s
+        .call(
+            Some("legal"),
+            "post",
+            &s.path("/api/v1/legal/cases/{C}/survivors/{S1}/decisions"),
+            Some(
+                json!({"decision": "takes_part", "explained_by": m("explainedby"), "language": "vi",
+                "explained": m("explained"), "guardian": m("guardian")}),
+            ),
+        )
+        .await;
+    expect(st, StatusCode::CREATED, "decision", &b);
+    marked.extend([
+        ("DecisionBody", "explained_by"),
+        ("DecisionBody", "explained"),
+        ("DecisionBody", "guardian"),
+    ]);
+    let (st, b) = s
+        .call(
+            Some("legal"),
+            "post",
+            &s.path("/api/v1/legal/cases/{C}/stages"),
+            Some(json!({"stage": "investigation", "date": "2026-11-01", "note": m("stagenote")})),
+        )
+        .await;
+    expect(st, StatusCode::CREATED, "stage", &b);
+    marked.push(("StageBody", "note"));
+    let (st, b) = s
+        .call(Some("legal"), "put", &s.path("/api/v1/legal/cases/{C}/hearings/{H}/accompaniment/{S1}"),
+            Some(json!({"companions": m("companions"), "transport": m("transport"), "separate_waiting_room": true})))
+        .await;
+    expect(st, StatusCode::NO_CONTENT, "accompaniment", &b);
+    marked.extend([
+        ("AccompanimentBody", "companions"),
+        ("AccompanimentBody", "transport"),
+    ]);
+    let (st, b) = s
+        .call(Some("legal"), "post", &s.path("/api/v1/legal/cases/{C}/sessions"),
+            Some(json!({"survivor_id": s.ids["S1"], "kind": "preparation", "held_at": "2026-11-20T09:00:00+07:00",
+                "staff": m("sessionstaff"), "covered": m("covered")})))
+        .await;
+    expect(st, StatusCode::CREATED, "session", &b);
+    marked.extend([("SessionBody", "staff"), ("SessionBody", "covered")]);
+    let (st, b) = s
+        .call(
+            Some("legal"),
+            "post",
+            &s.path("/api/v1/legal/cases/{C}/deadlines"),
+            Some(json!({"title": m("deadlinetitle"), "due_at": "2027-01-01T00:00:00Z"})),
+        )
+        .await;
+    expect(st, StatusCode::CREATED, "deadline", &b);
+    marked.push(("DeadlineBody", "title"));
+    let (st, item) = s
+        .call(Some("legal"), "post", &s.path("/api/v1/legal/cases/{C}/items"),
+            Some(json!({"title": m("itemtitle"), "collected_by": m("itemby"), "collected_where": m("itemwhere"),
+                "collected_how": m("itemhow"), "category": "general", "survivor_id": s.ids["S1"]})))
+        .await;
+    expect(st, StatusCode::CREATED, "physical item", &item);
+    marked.extend([
+        ("PhysicalBody", "title"),
+        ("PhysicalBody", "collected_by"),
+        ("PhysicalBody", "collected_where"),
+        ("PhysicalBody", "collected_how"),
+    ]);
+    let (title, by, place, how, name) = (
+        m("uptitle"),
+        m("upby"),
+        m("upwhere"),
+        m("uphow"),
+        m("upname"),
+    );
+    let fields = [
+        ("kind", "photo"),
+        ("title", title.as_str()),
+        ("collected_by", by.as_str()),
+        ("collected_at", "2026-01-10"),
+        ("collected_where", place.as_str()),
+        ("collected_how", how.as_str()),
+    ];
+    let (st, b) = s
+        .upload(
+            Some("legal"),
+            &fields,
+            &format!("{name}.png"),
+            "image/png",
+            &PNG,
+        )
+        .await;
+    expect(st, StatusCode::CREATED, "upload", &b);
+    marked.extend([
+        ("EvidenceUpload", "title"),
+        ("EvidenceUpload", "collected_by"),
+        ("EvidenceUpload", "collected_where"),
+        ("EvidenceUpload", "collected_how"),
+    ]);
+    let item_id = item["id"].as_str().unwrap().to_owned();
+    let (st, b) = s
+        .call(
+            Some("legal"),
+            "post",
+            &format!("/api/v1/legal/evidence/{item_id}/custody"),
+            Some(json!({"to": "investigator", "reason": m("custodyreason")})),
+        )
+        .await;
+    expect(st, StatusCode::NO_CONTENT, "custody", &b);
+    marked.push(("TransferBody", "reason"));
+    let (st, b) = s
+        .call(
+            Some("legal"),
+            "post",
+            &format!("/api/v1/legal/evidence/{item_id}/legal-hold"),
+            Some(json!({"reason": m("holdreason")})),
+        )
+        .await;
+    expect(st, StatusCode::CREATED, "legal hold", &b);
+    marked.push(("LegalHoldBody", "reason"));
+
+    // What was typed reads back to those allowed.
+    let (_, file) = s
+        .call(
+            Some("legal"),
+            "get",
+            &s.path("/api/v1/legal/cases/{C}"),
+            None,
+        )
+        .await;
+    let text = file.to_string();
+    for field in [
+        "suspectname",
+        "explained",
+        "stagenote",
+        "companions",
+        "sessionstaff",
+        "covered",
+        "deadlinetitle",
+        "itemtitle",
+        "itemwhere",
+        "uptitle",
+        "upname",
+        "holdreason",
+    ] {
+        assert!(
+            text.contains(&m(field)),
+            "{field} does not read back: {text}"
+        );
+    }
+
+    // No field is forgotten: each is marked above or named as clear, with its reason.
+    let (st, doc) = s.call(None, "get", "/api/v1/openapi.json", None).await;
+    assert_eq!(st, StatusCode::OK);
+    let fields = legal_string_fields(&doc);
+    assert!(
+        fields.len() > 30,
+        "the document lists the legal bodies: {fields:?}"
+    );
+    let forgotten: Vec<_> = fields
+        .iter()
+        .filter(|(schema, prop)| {
+            !marked.iter().any(|(s, p)| s == schema && p == prop)
+                && !CLEAR_LEGAL_FIELDS
+                    .iter()
+                    .any(|(s, p, _)| s == schema && p == prop)
+        })
+        .collect();
+    assert!(
+        forgotten.is_empty(),
+        "free-text fields neither sealed nor allowed in clear: {forgotten:?}"
+    );
+
+    let dump = database_bytes(&s.app);
+    assert!(contains(&dump, b"PP-2026-001"), "the dump is real");
+    let mut found = Vec::new();
+    for field in [
+        "suspectname",
+        "suspectaliases",
+        "explainedby",
+        "explained",
+        "guardian",
+        "stagenote",
+        "companions",
+        "transport",
+        "sessionstaff",
+        "covered",
+        "deadlinetitle",
+        "itemtitle",
+        "itemby",
+        "itemwhere",
+        "itemhow",
+        "uptitle",
+        "upby",
+        "upwhere",
+        "uphow",
+        "upname",
+        "custodyreason",
+        "holdreason",
+    ] {
+        if contains(&dump, m(field).as_bytes()) {
+            found.push(field);
+        }
+    }
+    assert!(found.is_empty(), "stored in clear: {found:?}");
+}

@@ -832,6 +832,7 @@ async fn withdrawing_consent_at_world_hope_ends_every_read_route(db: TestDb) {
 }
 
 haven_store::test_both_backends!(
+    consent_purpose_is_sealed_at_rest,
     referral_authorization_matrix,
     partner_staff_see_only_what_she_consented_to,
     bad_referrals_are_refused_with_reasons,
@@ -961,4 +962,42 @@ async fn referral_pages_open_for_their_roles_only(db: TestDb) {
         .unwrap()
         .iter()
         .any(|p| p["organisation"] == "Transitions Global"));
+}
+
+/// What she agreed her information is used for can describe her situation: it reads back to
+/// her caseworkers but is nowhere in the raw database.
+async fn consent_purpose_is_sealed_at_rest(db: TestDb) {
+    let s = Session::new(db).await;
+    let purpose = "Qxconsentpurpose: shelter near her aunt in Takhmao";
+    let (status, body) = s
+        .call(
+            Some("aftercare"),
+            "post",
+            &s.path("/api/v1/survivors/{S1}/consents"),
+            Some(json!({
+                "organisation_id": s.ids["HG"],
+                "classes": ["identity"],
+                "purpose": purpose,
+                "language": "vi",
+                "cosigner_role": "social_affairs_officer",
+                "cosigner_name": "Chhay Vuthy"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, list) = s
+        .call(
+            Some("aftercare"),
+            "get",
+            &s.path("/api/v1/survivors/{S1}/consents"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert!(list.to_string().contains(purpose), "{list}");
+    let dump = crate::legal::database_bytes(&s.app);
+    assert!(
+        !dump.windows(16).any(|w| w == &b"Qxconsentpurpose"[..]),
+        "the purpose is stored in clear"
+    );
 }
