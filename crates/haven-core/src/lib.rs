@@ -16,6 +16,7 @@ pub mod legal;
 pub mod locale;
 pub mod matching;
 pub mod nav;
+pub mod notification;
 pub mod org;
 pub mod partner;
 pub mod password;

@@ -301,9 +301,18 @@ impl Basis<'_> {
                 Write(class) => class == FieldClass::LegalStatement && classes.contains(&class),
                 _ => false,
             },
+            // Managers supervise her case: who she is, and the psychosocial side they are
+            // alerted about (risk, incidents, services and notes outside the medical area);
+            // never medical information, her statement, contact details, medical results or
+            // confidential notes.
             Basis::ManagerOversight { .. } => matches!(
                 action,
-                See | Read(FieldClass::Identity) | Share | Reassign | Erase | ListAccess
+                See | Read(FieldClass::Identity)
+                    | Read(FieldClass::Psychosocial)
+                    | Share
+                    | Reassign
+                    | Erase
+                    | ListAccess
             ),
             Basis::BreakGlass { .. } => match action {
                 See => true,
@@ -550,7 +559,8 @@ mod tests {
                 BreakGlass,
                 deny(Refusal::Compartment),
             ),
-            // Managers: identity for oversight, reassignment, erasure; not notes.
+            // Managers: identity and the psychosocial side for oversight, reassignment,
+            // erasure; not medical information or contact details.
             (30, "manager", OWN, See, allow(Grant::ManagerOversight)),
             (
                 30,
@@ -564,6 +574,13 @@ mod tests {
                 "manager",
                 OWN,
                 Read(Psychosocial),
+                allow(Grant::ManagerOversight),
+            ),
+            (
+                30,
+                "manager",
+                OWN,
+                Read(Contact),
                 deny(Refusal::NotAssigned),
             ),
             (

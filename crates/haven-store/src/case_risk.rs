@@ -250,8 +250,13 @@ pub async fn report_incident(
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
-    crate::notifications::notify_survivor_in(&mut tx, &leads, "incident.reported", case.id())
-        .await?;
+    crate::notifications::notify_survivor_in(
+        &mut tx,
+        &leads,
+        haven_core::notification::NotificationKind::IncidentReported,
+        case.id(),
+    )
+    .await?;
     case_access::audit(
         &mut tx,
         ctx,

@@ -7,6 +7,7 @@ use crate::clock::{new_id, now};
 use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
+use haven_core::notification::NotificationKind;
 use haven_core::{OrgKind, RequestContext};
 use uuid::Uuid;
 
@@ -29,7 +30,7 @@ pub struct Notification {
 pub async fn notify_in(
     tx: &mut Tx,
     users: &[Uuid],
-    kind: &str,
+    kind: NotificationKind,
     referral: Option<Uuid>,
     org_name: &str,
 ) -> Result<(), StoreError> {
@@ -45,7 +46,7 @@ pub async fn notify_in(
         )
         .bind(new_id())
         .bind(user)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(referral)
         .bind(org_name)
         .bind(at)
@@ -61,7 +62,7 @@ pub async fn notify_in(
 pub async fn notify_survivor_in(
     tx: &mut Tx,
     users: &[Uuid],
-    kind: &str,
+    kind: NotificationKind,
     survivor: Uuid,
 ) -> Result<(), StoreError> {
     let at = now();
@@ -76,7 +77,7 @@ pub async fn notify_survivor_in(
         )
         .bind(new_id())
         .bind(user)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(survivor)
         .bind(at)
         .execute(conn)

@@ -19,6 +19,7 @@ use crate::users::User;
 use crate::{notifications, on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 use haven_core::matching::{self, judge, rank, Need, Ranking, Sex, SurvivorFacts};
+use haven_core::notification::NotificationKind;
 use haven_core::policy::Action;
 use haven_core::referral::{
     check_cosigner, transition, CosignerRole, ReferralEvent, ReferralStatus, Side,
@@ -564,7 +565,14 @@ pub(crate) async fn end_partner_access_in(
     // The partner is told that a consent ended, without a link to her: only a referral she
     // is admitted on stays visible to it, with her reference and dates.
     let staff = org_staff(tx, org).await?;
-    notifications::notify_in(tx, &staff, "consent.withdrawn", None, &org_name).await?;
+    notifications::notify_in(
+        tx,
+        &staff,
+        NotificationKind::ConsentWithdrawn,
+        None,
+        &org_name,
+    )
+    .await?;
     let admitted: Vec<(Uuid, Uuid)> = on_tx!(&mut *tx, conn => sqlx::query_as(
         "SELECT id, created_by FROM referrals WHERE survivor_id = $1 AND org_id = $2 AND status = 'admitted'",
     )
@@ -584,7 +592,7 @@ pub(crate) async fn end_partner_access_in(
             notifications::notify_in(
                 tx,
                 &caseworkers,
-                "referral.in_care_without_consent",
+                NotificationKind::InCareWithoutConsent,
                 Some(*referral),
                 &org_name,
             )
@@ -592,7 +600,7 @@ pub(crate) async fn end_partner_access_in(
             notifications::notify_in(
                 tx,
                 &staff,
-                "referral.consent_withdrawn",
+                NotificationKind::ConsentWithdrawnInCare,
                 Some(*referral),
                 &org_name,
             )
@@ -1104,14 +1112,9 @@ pub async fn act(
         Side::Referrer => org_staff(&mut tx, row.org_id).await?,
         Side::Partner => referrer_staff(&mut tx, &row).await?,
     };
-    notifications::notify_in(
-        &mut tx,
-        &recipients,
-        &format!("referral.{}", to.as_str()),
-        Some(row.id),
-        &row.org_name,
-    )
-    .await?;
+    if let Some(kind) = NotificationKind::for_referral(to) {
+        notifications::notify_in(&mut tx, &recipients, kind, Some(row.id), &row.org_name).await?;
+    }
     let action = format!("referral.{}", event.name());
     audit::append(
         &mut tx,
@@ -1261,7 +1264,7 @@ pub async fn record_service(
     notifications::notify_in(
         &mut tx,
         &recipients,
-        "referral.service",
+        NotificationKind::ReferralService,
         Some(id),
         &found.org_name,
     )

@@ -183,3 +183,5 @@ referral-consent-withdraw-explain = The partner loses her record at once: every 
 referral-consent-withdraw-reason = How she withdrew her consent (she does not have to give a reason)
 referral-consent-withdraw-confirm = I understand that this partner loses her record now
 referral-consent-withdraw-unconfirmed = Tick the box to confirm the withdrawal; nothing was changed.
+referral-notification-incident-reported = An incident was reported for { $reference }: open her file
+referral-notification-other = An update on a referral to { $org }

@@ -183,3 +183,5 @@ referral-consent-withdraw-explain = ដៃគូបាត់បង់សិទ�
 referral-consent-withdraw-reason = របៀបដែលនាងបានដកការយល់ព្រមវិញ (នាងមិនចាំបាច់ផ្តល់មូលហេតុទេ)
 referral-consent-withdraw-confirm = ខ្ញុំយល់ថាដៃគូនេះបាត់បង់សិទ្ធិមើលកំណត់ត្រារបស់នាងឥឡូវនេះ
 referral-consent-withdraw-unconfirmed = សូមធីកប្រអប់ដើម្បីបញ្ជាក់ការដកវិញ៖ គ្មានអ្វីត្រូវបានផ្លាស់ប្តូរទេ។
+referral-notification-incident-reported = មានឧប្បត្តិហេតុមួយត្រូវបានរាយការណ៍សម្រាប់ { $reference }៖ បើកឯកសាររបស់នាង
+referral-notification-other = ព័ត៌មានថ្មីអំពីការបញ្ជូនទៅ { $org }

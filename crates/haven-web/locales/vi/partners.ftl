@@ -183,3 +183,5 @@ referral-consent-withdraw-explain = Đối tác mất quyền xem hồ sơ của
 referral-consent-withdraw-reason = Em đã rút lại sự đồng ý như thế nào (em không bắt buộc phải nêu lý do)
 referral-consent-withdraw-confirm = Tôi hiểu rằng đối tác này mất quyền xem hồ sơ của em ngay bây giờ
 referral-consent-withdraw-unconfirmed = Hãy đánh dấu vào ô để xác nhận việc rút lại; chưa có gì thay đổi.
+referral-notification-incident-reported = Một sự cố đã được báo cáo cho { $reference }: mở hồ sơ của em
+referral-notification-other = Có cập nhật về việc chuyển tuyến đến { $org }

@@ -16,6 +16,7 @@ use axum::Form;
 use axum_extra::extract::CookieJar;
 use haven_core::matching::{Candidate, Need, PartnerProfile, Reason};
 use haven_core::nav::Section;
+use haven_core::notification::NotificationKind;
 use haven_core::referral::{
     CosignerRole, DeclineReason, DischargeOutcome, ReferralEvent, Side, WithdrawReason,
 };
@@ -244,17 +245,50 @@ async fn notes(state: &AppState, t: &Translator, user: &User, base: &str) -> Vec
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|n| NoteRow {
-            text: t.with(
-                &format!("referral-notification-{}", n.kind.replace('.', "-")),
-                "org",
-                &n.org_name,
-            ),
-            at: n.created_at.format(TIME).to_string(),
-            link: n.referral_id.map(|r| format!("{base}{r}")),
-            unread: n.read_at.is_none(),
+        .map(|n| {
+            let kind = NotificationKind::parse(&n.kind);
+            let reference = n.survivor_reference.clone().unwrap_or_default();
+            let link = match (kind, n.survivor_id, n.referral_id) {
+                (Some(k), Some(survivor), _) if k.about_her_record() => {
+                    Some(format!("/survivors/{survivor}"))
+                }
+                (_, _, Some(referral)) => Some(format!("{base}{referral}")),
+                (_, Some(survivor), None) => Some(format!("/survivors/{survivor}")),
+                _ => None,
+            };
+            NoteRow {
+                text: t.with_args(
+                    notification_key(kind),
+                    &[("org", n.org_name.clone()), ("reference", reference)],
+                ),
+                at: n.created_at.format(TIME).to_string(),
+                link,
+                unread: n.read_at.is_none(),
+            }
         })
         .collect()
+}
+
+/// The words for a notification; a kind this version does not know reads as "an update".
+fn notification_key(kind: Option<NotificationKind>) -> &'static str {
+    match kind {
+        Some(NotificationKind::ReferralSent) => "referral-notification-referral-sent",
+        Some(NotificationKind::ReferralAccepted) => "referral-notification-referral-accepted",
+        Some(NotificationKind::ReferralDeclined) => "referral-notification-referral-declined",
+        Some(NotificationKind::ReferralAdmitted) => "referral-notification-referral-admitted",
+        Some(NotificationKind::ReferralDischarged) => "referral-notification-referral-discharged",
+        Some(NotificationKind::ReferralWithdrawn) => "referral-notification-referral-withdrawn",
+        Some(NotificationKind::ReferralService) => "referral-notification-referral-service",
+        Some(NotificationKind::ConsentWithdrawn) => "referral-notification-consent-withdrawn",
+        Some(NotificationKind::InCareWithoutConsent) => {
+            "referral-notification-referral-in_care_without_consent"
+        }
+        Some(NotificationKind::ConsentWithdrawnInCare) => {
+            "referral-notification-referral-consent_withdrawn"
+        }
+        Some(NotificationKind::IncidentReported) => "referral-notification-incident-reported",
+        None => "referral-notification-other",
+    }
 }
 
 struct Choice {
@@ -1426,5 +1460,39 @@ pub async fn portal_service(
             v.to_string(),
         ),
         Err(err) => refused(&state, locale, &caller.user, jar, err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A notification never shows a raw key: every kind the store can write has words in
+    /// every language, and one it does not know reads as an update.
+    #[test]
+    fn every_notification_kind_has_words_in_every_language() {
+        let mut kinds: Vec<Option<NotificationKind>> =
+            NotificationKind::ALL.into_iter().map(Some).collect();
+        kinds.push(None);
+        for locale in haven_core::Locale::ALL {
+            let t = Translator::new(locale);
+            for kind in &kinds {
+                let key = notification_key(*kind);
+                let text = t.with_args(
+                    key,
+                    &[
+                        ("org", "World Hope".into()),
+                        ("reference", "PP-2026-001".into()),
+                    ],
+                );
+                assert_ne!(text, key, "{locale:?} has no words for {kind:?}");
+                assert!(!text.contains("referral-notification"), "{text}");
+            }
+        }
+        let incident = Translator::new(haven_core::Locale::En).with_args(
+            notification_key(Some(NotificationKind::IncidentReported)),
+            &[("org", String::new()), ("reference", "PP-2026-001".into())],
+        );
+        assert!(incident.contains("PP-2026-001"), "{incident}");
     }
 }

@@ -1045,6 +1045,76 @@ async fn incidents_alert_the_team_lead_and_risk_sets_the_level(db: TestDb) {
     );
 }
 
+/// What a manager is alerted about, the manager can open: the incident names her reference and
+/// links to her file, where the manager reads the incident, her risk, her services and notes
+/// outside the medical area, and never a medical result or a confidential note.
+async fn a_manager_opens_what_she_is_alerted_about(db: TestDb) {
+    let s = Session::new(db).await;
+    ok(&s, "aftercare2", "post", "/api/v1/survivors/{S2}/incidents",
+        Some(json!({"kind": "threat", "occurred_on": days_ago(1), "account": "INCIDENT-MARKER at the gate"})), 201).await;
+    ok(&s, "aftercare2", "post", "/api/v1/survivors/{S2}/risks",
+        Some(json!({"assessed_on": days_ago(0), "factors": {"suspect_contact": true}, "notes": "RISK-MARKER"})), 201).await;
+    let file = ok(
+        &s,
+        "manager",
+        "get",
+        "/api/v1/survivors/{S2}/case-file",
+        None,
+        200,
+    )
+    .await;
+    let text = file.to_string();
+    assert!(text.contains("INCIDENT-MARKER"), "the incident: {text}");
+    assert!(text.contains("RISK-MARKER"), "her risk: {text}");
+    assert!(
+        !file["services"].as_array().unwrap().is_empty(),
+        "her services: {text}"
+    );
+    assert!(!file["notes"].as_array().unwrap().is_empty(), "{text}");
+    assert!(
+        !text.contains(DEMO_RESULT),
+        "a medical result reached the manager"
+    );
+    assert!(
+        !text.contains("uncle was paid"),
+        "a confidential note reached the manager"
+    );
+    // The notification names her and links to her file, in words, never a raw key.
+    let app = &s.app;
+    let manager = crate::support::browser_login(app, "manager").await;
+    let html = manager
+        .get(app.url("/referrals"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !html.contains("referral-notification-"),
+        "a raw key: {html}"
+    );
+    let s2 = s.ids["S2"].clone();
+    assert!(
+        html.contains(&format!("href=\"/survivors/{s2}\"")),
+        "no link to her file"
+    );
+    assert!(html.contains("PP-2026-002"));
+    let page = manager
+        .get(app.url(&format!("/survivors/{s2}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("INCIDENT-MARKER"),
+        "the file page shows the incident"
+    );
+    assert!(!page.contains(DEMO_RESULT));
+}
+
 /// Bad input is refused with a reason a worker understands, and writes nothing; a note with
 /// script or HTML injection is neutralised and says so.
 async fn bad_input_is_refused_with_the_reason(db: TestDb) {
@@ -1353,5 +1423,6 @@ haven_store::test_both_backends!(
     caseload_overdue_first_and_a_manager_reassigns,
     a_case_closes_only_when_the_criteria_are_met,
     incidents_alert_the_team_lead_and_risk_sets_the_level,
+    a_manager_opens_what_she_is_alerted_about,
     bad_input_is_refused_with_the_reason,
 );
