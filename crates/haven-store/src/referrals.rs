@@ -202,6 +202,38 @@ pub async fn record_consent(
     survivor: SurvivorId,
     input: &ConsentInput,
 ) -> Result<Uuid, StoreError> {
+    let consent = prepare_consent(db, keyring, user, ctx, survivor, input).await?;
+    let mut tx = db.begin().await?;
+    insert_consent_in(&mut tx, user, ctx, &consent, now()).await?;
+    tx.commit().await?;
+    Ok(consent.id)
+}
+
+/// A consent checked and sealed, ready to be written.
+struct PreparedConsent {
+    id: Uuid,
+    share_id: Uuid,
+    survivor: Uuid,
+    org: OrgId,
+    org_name: String,
+    classes: Vec<FieldClass>,
+    sealed_purpose: Vec<u8>,
+    explained_by: UserId,
+    language: String,
+    cosigner_role: Option<&'static str>,
+    sealed_cosigner: Option<Vec<u8>>,
+}
+
+/// Checks a consent (who may record it, what she shares, why, in which language, the
+/// co-signer of a minor) and seals its words; writes nothing, so a refusal leaves no trace.
+async fn prepare_consent(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    ctx: &RequestContext,
+    survivor: SurvivorId,
+    input: &ConsentInput,
+) -> Result<PreparedConsent, StoreError> {
     survivors::ensure_may(db, user, survivor, Action::Share).await?;
     let partner = partner_org(db, input.org).await?;
     let mut classes = input.classes.clone();
@@ -245,60 +277,81 @@ pub async fn record_consent(
     let id = survivor.as_uuid();
     let key = data_key(db, keyring, id).await?;
     let consent_id = new_id();
-    let share_id = new_id();
-    let sealed_cosigner = input
-        .cosigner
-        .as_ref()
-        .map(|(_, name)| key.seal(id, &cosigner_field(consent_id), name.trim()));
-    let at = now();
-    let mut tx = db.begin().await?;
-    on_tx!(&mut tx, conn => sqlx::query(
+    Ok(PreparedConsent {
+        id: consent_id,
+        share_id: new_id(),
+        survivor: id,
+        org: input.org,
+        org_name: partner.profile.name.clone(),
+        classes,
+        sealed_purpose: key
+            .seal(id, &purpose_field(consent_id), purpose)
+            .into_bytes(),
+        explained_by: input.explained_by.unwrap_or(user.id),
+        language: language.clone(),
+        cosigner_role: input.cosigner.as_ref().map(|(r, _)| r.as_str()),
+        sealed_cosigner: input.cosigner.as_ref().map(|(_, name)| {
+            key.seal(id, &cosigner_field(consent_id), name.trim())
+                .into_bytes()
+        }),
+    })
+}
+
+/// Writes a prepared consent and the share the policy reads, with its audit event, inside
+/// the caller's transaction.
+async fn insert_consent_in(
+    tx: &mut Tx,
+    user: &User,
+    ctx: &RequestContext,
+    consent: &PreparedConsent,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let classes = FieldClass::join(&consent.classes);
+    on_tx!(&mut *tx, conn => sqlx::query(
         "INSERT INTO survivor_shares (id, survivor_id, audience, org_id, classes, granted_by, granted_at) VALUES ($1, $2, 'partner', $3, $4, $5, $6)",
     )
-    .bind(share_id)
-    .bind(id)
-    .bind(input.org.as_uuid())
-    .bind(FieldClass::join(&classes))
+    .bind(consent.share_id)
+    .bind(consent.survivor)
+    .bind(consent.org.as_uuid())
+    .bind(&classes)
     .bind(user.id.as_uuid())
     .bind(at)
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
-    on_tx!(&mut tx, conn => sqlx::query(
+    on_tx!(&mut *tx, conn => sqlx::query(
         "INSERT INTO referral_consents (id, survivor_id, org_id, share_id, classes, sealed_purpose, explained_by, language,
             cosigner_role, cosigner_name, given_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(consent_id)
-    .bind(id)
-    .bind(input.org.as_uuid())
-    .bind(share_id)
-    .bind(FieldClass::join(&classes))
-    .bind(key.seal(id, &purpose_field(consent_id), purpose).into_bytes())
-    .bind(input.explained_by.unwrap_or(user.id).as_uuid())
-    .bind(language.as_str())
-    .bind(input.cosigner.as_ref().map(|(r, _)| r.as_str()))
-    .bind(sealed_cosigner.map(|s| s.into_bytes()))
+    .bind(consent.id)
+    .bind(consent.survivor)
+    .bind(consent.org.as_uuid())
+    .bind(consent.share_id)
+    .bind(&classes)
+    .bind(&consent.sealed_purpose)
+    .bind(consent.explained_by.as_uuid())
+    .bind(consent.language.as_str())
+    .bind(consent.cosigner_role)
+    .bind(consent.sealed_cosigner.as_deref())
     .bind(at)
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
-    let names: Vec<&str> = classes.iter().map(|c| c.as_str()).collect();
-    tracing::info!(partner = %partner.profile.name, "consent recorded");
+    let names: Vec<&str> = consent.classes.iter().map(|c| c.as_str()).collect();
+    tracing::info!(partner = %consent.org_name, "consent recorded");
     audit::append(
-        &mut tx,
+        tx,
         ctx,
         &AuditRecord {
             action: "referral.consent",
             entity: "survivor",
-            entity_id: Some(id.to_string()),
+            entity_id: Some(consent.survivor.to_string()),
             fields: &names,
             reason: None,
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(consent_id)
+    .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -913,6 +966,106 @@ pub async fn create(
     org: OrgId,
     need: Need,
 ) -> Result<Uuid, StoreError> {
+    let draft = prepare_referral(db, keyring, user, ctx, survivor, org, need).await?;
+    let at = now();
+    let mut tx = db.begin().await?;
+    insert_draft_in(&mut tx, user, ctx, &draft, at).await?;
+    tx.commit().await?;
+    Ok(draft.id)
+}
+
+/// Refers her to a partner with her informed consent, in one transaction: the referral, the
+/// consent and the share it grants, and the referral sent to the partner, or none of them.
+/// Every check (who may refer, whether the partner can take her, the consent and the
+/// co-signer of a minor) runs before anything is written, so a refusal leaves no referral,
+/// no consent and no notification behind.
+#[allow(clippy::too_many_arguments)]
+pub async fn refer_with_consent(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    ctx: &RequestContext,
+    survivor: SurvivorId,
+    org: OrgId,
+    need: Need,
+    consent: &ConsentInput,
+) -> Result<Uuid, StoreError> {
+    if consent.org != org {
+        return Err(ValidationError::new(
+            "org",
+            "the consent must be to share with the organisation she is referred to",
+        )
+        .into());
+    }
+    let draft = prepare_referral(db, keyring, user, ctx, survivor, org, need).await?;
+    let consent = prepare_consent(db, keyring, user, ctx, survivor, consent).await?;
+    let at = now();
+    let mut tx = db.begin().await?;
+    insert_draft_in(&mut tx, user, ctx, &draft, at).await?;
+    insert_consent_in(&mut tx, user, ctx, &consent, at).await?;
+    let changed = on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE referrals SET status = 'sent', consent_id = $1, sent_at = $2, updated_at = $2
+         WHERE id = $3 AND status = 'draft'",
+    )
+    .bind(consent.id)
+    .bind(at)
+    .bind(draft.id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if changed != 1 {
+        return Err(StoreError::Internal(format!(
+            "referral {} was not a draft",
+            draft.id
+        )));
+    }
+    event_in(&mut tx, draft.id, ReferralStatus::Sent, "", user, at).await?;
+    let recipients = org_staff(&mut tx, org.as_uuid()).await?;
+    notifications::notify_in(
+        &mut tx,
+        &recipients,
+        NotificationKind::ReferralSent,
+        Some(draft.id),
+        &draft.org_name,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        ctx,
+        &AuditRecord {
+            action: "referral.send",
+            entity: "referral",
+            entity_id: Some(draft.id.to_string()),
+            fields: &[],
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(draft.id)
+}
+
+/// A referral checked and ready to be written as a draft.
+struct PreparedReferral {
+    id: Uuid,
+    survivor: Uuid,
+    org: OrgId,
+    org_name: String,
+    need: Need,
+    age_band: &'static str,
+}
+
+/// Checks a referral (who may refer her, whether the partner can take her, no open referral
+/// for the same need); writes nothing.
+async fn prepare_referral(
+    db: &Db,
+    keyring: &Keyring,
+    user: &User,
+    ctx: &RequestContext,
+    survivor: SurvivorId,
+    org: OrgId,
+    need: Need,
+) -> Result<PreparedReferral, StoreError> {
     survivors::ensure_may(db, user, survivor, Action::Share).await?;
     let partner = partner_org(db, org).await?;
     let facts = facts(db, keyring, user, ctx, survivor).await?;
@@ -936,39 +1089,53 @@ pub async fn create(
             partner.profile.name
         )));
     }
-    let referral = new_id();
-    let at = now();
-    let mut tx = db.begin().await?;
-    on_tx!(&mut tx, conn => sqlx::query(
+    Ok(PreparedReferral {
+        id: new_id(),
+        survivor: id,
+        org,
+        org_name: partner.profile.name.clone(),
+        need,
+        age_band: matching::age_band(facts.age, facts.minor),
+    })
+}
+
+/// Writes a prepared referral as a draft, with its first step and audit event, inside the
+/// caller's transaction.
+async fn insert_draft_in(
+    tx: &mut Tx,
+    user: &User,
+    ctx: &RequestContext,
+    draft: &PreparedReferral,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    on_tx!(&mut *tx, conn => sqlx::query(
         "INSERT INTO referrals (id, survivor_id, org_id, need, status, age_band, holds_bed, created_by, created_at, updated_at)
          VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, $8)",
     )
-    .bind(referral)
-    .bind(id)
-    .bind(org.as_uuid())
-    .bind(need.as_string())
-    .bind(matching::age_band(facts.age, facts.minor))
+    .bind(draft.id)
+    .bind(draft.survivor)
+    .bind(draft.org.as_uuid())
+    .bind(draft.need.as_string())
+    .bind(draft.age_band)
     .bind(false)
     .bind(user.id.as_uuid())
     .bind(at)
     .execute(conn)
     .await
     .map(|r| r.rows_affected()))?;
-    event_in(&mut tx, referral, ReferralStatus::Draft, "", user, at).await?;
+    event_in(tx, draft.id, ReferralStatus::Draft, "", user, at).await?;
     audit::append(
-        &mut tx,
+        tx,
         ctx,
         &AuditRecord {
             action: "referral.create",
             entity: "referral",
-            entity_id: Some(referral.to_string()),
+            entity_id: Some(draft.id.to_string()),
             fields: &[],
             reason: None,
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(referral)
+    .await
 }
 
 /// Takes one step of a referral's life, for the side whose step it is.

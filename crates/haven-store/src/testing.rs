@@ -120,6 +120,32 @@ fn with_database(base: &str, name: &str) -> String {
     url
 }
 
+/// How many rows each table holds, for tests that a refused write changed nothing. The
+/// migrations' own bookkeeping is left out.
+pub async fn row_counts(db: &Db) -> std::collections::BTreeMap<String, i64> {
+    let tables: Vec<String> = match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("tables"),
+        Db::Postgres(pool) => sqlx::query_scalar(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE '_sqlx%'",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("tables"),
+    };
+    let mut counts = std::collections::BTreeMap::new();
+    for table in tables {
+        let sql = format!("SELECT count(*) FROM \"{table}\"");
+        let n: i64 = crate::on_pool!(db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await.expect("count"));
+        counts.insert(table, n);
+    }
+    counts
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some((base, name)) = self.postgres.take() else {

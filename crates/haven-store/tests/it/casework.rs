@@ -557,13 +557,14 @@ async fn notes_are_sanitised_and_confidential_ones_narrowed(t: TestDb) {
     assert!(mine
         .iter()
         .any(|n| n.body == "<p>Her uncle sold her.</p><p>Do not tell &lt;the family&gt;.</p>"));
-    // A manager (no psychosocial access) reads neither; break-glass does not open the
-    // confidential one.
+    // A manager, who supervises her case, reads the ordinary note and never the
+    // confidential one; break-glass does not open it either.
     let manager = w.user("manager").await;
     let seen = case_notes::list(&w.t.db, &w.keyring, &manager, &ctx(), id)
         .await
         .unwrap();
-    assert!(seen.is_empty());
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body, "<p>Calm today</p>");
     survivors::break_glass(
         &w.t.db,
         &manager,

@@ -609,7 +609,7 @@ pub struct ConsentForm {
     cosigner_name: String,
 }
 
-/// Records her consent, drafts the referral and sends it, then shows the referral.
+/// Records her consent and sends the referral in one step, then shows the referral.
 pub async fn consent_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -656,34 +656,18 @@ pub async fn consent_submit(
             explained_by: None,
             cosigner,
         };
-        let ctx = &caller.ctx;
-        let id =
-            referrals::create(&state.db, keyring, &caller.user, ctx, survivor, org, need).await?;
-        if let Err(err) =
-            referrals::record_consent(&state.db, keyring, &caller.user, ctx, survivor, &input).await
-        {
-            // The draft is withdrawn again so nothing half-done is left behind.
-            let _ = referrals::act(
-                &state.db,
-                keyring,
-                &caller.user,
-                ctx,
-                id,
-                ReferralEvent::Withdraw(WithdrawReason::Other),
-            )
-            .await;
-            return Err(err);
-        }
-        referrals::act(
+        // One transaction: a refusal leaves no referral, consent or notification behind.
+        referrals::refer_with_consent(
             &state.db,
             keyring,
             &caller.user,
-            ctx,
-            id,
-            ReferralEvent::Send,
+            &caller.ctx,
+            survivor,
+            org,
+            need,
+            &input,
         )
-        .await?;
-        Ok::<Uuid, StoreError>(id)
+        .await
     }
     .await;
     match result {

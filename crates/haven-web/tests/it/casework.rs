@@ -133,7 +133,8 @@ async fn casework_authorization_matrix(db: TestDb) {
     // partner-worldhope, partner-hagar.
     let reads_file = [401, 404, 404, 200, 404, 200, 200, 404, 200, 404];
     let writes = |ok: u16| [401, 404, 404, ok, 404, 403, 403, 404, 403, 404];
-    let caseworker_only_read = [401, 404, 404, 200, 404, 403, 403, 404, 403, 404];
+    // Her risk and incidents: her caseworker, and the managers who supervise her case.
+    let supervised_read = [401, 404, 404, 200, 404, 403, 200, 404, 403, 404];
     let managers = |ok: u16| [401, 403, 403, 403, 403, 403, ok, 403, 403, 403];
     type Row = (&'static str, &'static str, Option<Value>, [u16; 10]);
     let rows: Vec<Row> = vec![
@@ -212,12 +213,7 @@ async fn casework_authorization_matrix(db: TestDb) {
             None,
             [401, 403, 403, 200, 403, 403, 200, 403, 403, 403],
         ),
-        (
-            "get",
-            "/api/v1/survivors/{S1}/risks",
-            None,
-            caseworker_only_read,
-        ),
+        ("get", "/api/v1/survivors/{S1}/risks", None, supervised_read),
         (
             "post",
             "/api/v1/survivors/{S1}/risks",
@@ -228,7 +224,7 @@ async fn casework_authorization_matrix(db: TestDb) {
             "get",
             "/api/v1/survivors/{S1}/incidents",
             None,
-            caseworker_only_read,
+            supervised_read,
         ),
         (
             "post",

@@ -781,7 +781,10 @@ async fn withdrawing_consent_at_world_hope_ends_every_read_route(db: TestDb) {
     assert_eq!(flagged[0]["classes"], json!([]));
     assert_eq!(of("assigned")[0]["people"][0]["username"], "aftercare");
     assert_eq!(of("legal_consent")[0]["people"][0]["username"], "legal");
-    assert_eq!(of("manager_oversight")[0]["classes"], json!(["identity"]));
+    assert_eq!(
+        of("manager_oversight")[0]["classes"],
+        json!(["identity", "psychosocial"])
+    );
     assert_eq!(access["withdrawals"][0]["reason"], reason);
     assert_eq!(
         access["withdrawals"][0]["organisation"],
@@ -831,7 +834,76 @@ async fn withdrawing_consent_at_world_hope_ends_every_read_route(db: TestDb) {
     assert!(referral.contains("id=\"in-care-without-consent\""));
 }
 
+/// A referral form for a 14-year-old with the co-signer left empty is refused with the reason
+/// and writes nothing at all: no referral (not even a withdrawn one), no consent, no share,
+/// no notification to the partner. Only the audited read of her record is added.
+async fn a_refused_referral_form_writes_nothing(db: TestDb) {
+    let s = Session::new(db).await;
+    let app = &s.app;
+    let client = crate::support::browser_login(app, "aftercare").await;
+    let (s1, wh) = (s.ids["S1"].clone(), s.ids["WH"].clone());
+    let form_url = app.url(&format!(
+        "/referrals/new?survivor={s1}&org={wh}&need=placement"
+    ));
+    let html = client
+        .get(&form_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::support::csrf_from(&html);
+    let before = haven_store::testing::row_counts(&app.db.db).await;
+    let audit_before = before["audit_events"];
+    let response = client
+        .post(app.url("/referrals/new"))
+        .header("accept-language", "en")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("survivor", s1.as_str()),
+            ("org", wh.as_str()),
+            ("need", "placement"),
+            ("class_identity", "on"),
+            ("purpose", "Placement at the assessment centre"),
+            ("language", "vi"),
+            ("cosigner_role", ""),
+            ("cosigner_name", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let html = response.text().await.unwrap();
+    assert_ne!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the form was accepted: {html}"
+    );
+    assert!(
+        html.contains("Placement at the assessment centre"),
+        "what was typed is kept"
+    );
+    let after = haven_store::testing::row_counts(&app.db.db).await;
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|(table, n)| !table.starts_with("audit_") && before.get(*table) != Some(*n))
+        .collect();
+    assert!(changed.is_empty(), "a refused form wrote to {changed:?}");
+    assert!(
+        after["audit_events"] - audit_before <= 2,
+        "only reads are audited"
+    );
+    // World Hope was told nothing and sees nothing.
+    let (status, list) = s
+        .call(Some("partner-worldhope"), "get", "/api/v1/referrals", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!list.to_string().contains("PP-2026-001"), "{list}");
+}
+
 haven_store::test_both_backends!(
+    a_refused_referral_form_writes_nothing,
     consent_purpose_is_sealed_at_rest,
     referral_authorization_matrix,
     partner_staff_see_only_what_she_consented_to,

@@ -277,8 +277,13 @@ async fn each_role_sees_only_its_fields(db: TestDb) {
     );
     let (_, body) = s.call(Some("legal"), "get", &s1, None).await;
     assert_eq!(field_names(&body), ["date_of_birth", "name", "statement"]);
+    // A manager supervises her case: who she is and the psychosocial side, never medical
+    // notes, contact details or her statement.
     let (_, body) = s.call(Some("manager"), "get", &s1, None).await;
-    assert_eq!(field_names(&body), ["date_of_birth", "name"]);
+    assert_eq!(
+        field_names(&body),
+        ["date_of_birth", "name", "psychosocial_notes"]
+    );
     // Lists never carry fields.
     let (_, list) = s
         .call(Some("aftercare"), "get", "/api/v1/survivors", None)
