@@ -766,7 +766,11 @@ mod tests {
         // A breach report is always recorded, and so is a confirmation after a breach or
         // the first one.
         assert!(!is_repeat_confirmation(confirmed, false, just_inside));
-        assert!(!is_repeat_confirmation(Some((t(0), false)), true, just_inside));
+        assert!(!is_repeat_confirmation(
+            Some((t(0), false)),
+            true,
+            just_inside
+        ));
         assert!(!is_repeat_confirmation(None, true, t(0)));
     }
 
@@ -776,7 +780,12 @@ mod tests {
         assert!(!safeguard_due(confirmed, t(0), false, t(12)));
         assert!(safeguard_due(confirmed, t(0), false, t(13)));
         assert!(!safeguard_due(confirmed, t(0), true, t(13)));
-        assert!(!safeguard_due(None, t(0), false, t(0) + Duration::minutes(30)));
+        assert!(!safeguard_due(
+            None,
+            t(0),
+            false,
+            t(0) + Duration::minutes(30)
+        ));
         assert!(safeguard_due(None, t(0), false, t(2)));
         assert!(!safeguard_due(Some((t(0), false)), t(0), false, t(20)));
     }

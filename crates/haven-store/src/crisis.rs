@@ -14,8 +14,9 @@ use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use haven_core::crisis::{
     check_log_entry, check_placement, check_rescue, episode_alerts, is_repeat_confirmation,
-    next_step, placement_clock, roster_alerts, safeguard_due, staff_language_for, Alert, CareItem, CareLogKind, EpisodeFacts, NextStep,
-    PlacementClock, PlacementRequest, Safeguard, SafeguardState,
+    next_step, placement_clock, roster_alerts, safeguard_due, staff_language_for, Alert, CareItem,
+    CareLogKind, EpisodeFacts, NextStep, PlacementClock, PlacementRequest, Safeguard,
+    SafeguardState,
 };
 use haven_core::identification::{AgeEvidence, MinorStatus, Screening};
 use haven_core::policy::{decide, Action, Decision, RecordFacts};
@@ -358,7 +359,10 @@ pub enum SafeguardOutcome {
     Recorded,
     /// Nothing was written: the same safeguard was confirmed for her moments ago
     /// (`crisis::REPEAT_WINDOW`), at `at` by `by`. Sending it again with `repeat` records it.
-    AlreadyConfirmed { at: DateTime<Utc>, by: String },
+    AlreadyConfirmed {
+        at: DateTime<Utc>,
+        by: String,
+    },
 }
 
 /// Confirms a safeguard, or reports it breached (`met == false`), for her. A confirmation

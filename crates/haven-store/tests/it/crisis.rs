@@ -890,7 +890,10 @@ async fn a_repeated_tap_is_asked_about_not_recorded_again(t: TestDb) {
         }
     };
     // Three taps: one row, the other two answer when and by whom.
-    assert_eq!(tap(true, "", false).await, crisis::SafeguardOutcome::Recorded);
+    assert_eq!(
+        tap(true, "", false).await,
+        crisis::SafeguardOutcome::Recorded
+    );
     for _ in 0..2 {
         match tap(true, "", false).await {
             crisis::SafeguardOutcome::AlreadyConfirmed { by, at } => {
@@ -907,7 +910,10 @@ async fn a_repeated_tap_is_asked_about_not_recorded_again(t: TestDb) {
     assert!(last.met);
     assert_eq!(last.by, aftercare.display_name);
     // Meant: recorded again.
-    assert_eq!(tap(true, "", true).await, crisis::SafeguardOutcome::Recorded);
+    assert_eq!(
+        tap(true, "", true).await,
+        crisis::SafeguardOutcome::Recorded
+    );
     assert_eq!(
         checks_of(&w, &aftercare, episode, Safeguard::NotInCell)
             .await
@@ -927,15 +933,7 @@ async fn a_repeated_tap_is_asked_about_not_recorded_again(t: TestDb) {
     let ctx = ctx();
     let check = || {
         crisis::check_safeguard(
-            db,
-            &w.keyring,
-            &aftercare,
-            &ctx,
-            episode,
-            other,
-            true,
-            "",
-            false,
+            db, &w.keyring, &aftercare, &ctx, episode, other, true, "", false,
         )
     };
     let (first, second) = tokio::join!(check(), check());
