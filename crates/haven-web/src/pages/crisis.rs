@@ -1217,6 +1217,7 @@ const RECORD_FIELDS: [SurvivorField; 15] = [
     SurvivorField::RecruitmentFactors,
 ];
 
+#[allow(clippy::too_many_arguments)]
 async fn episode_page(
     req: Req<'_>,
     jar: CookieJar,
