@@ -25,6 +25,10 @@ pub const CONTACT_INTERVAL: Duration = Duration::hours(4);
 pub const ROSTER_LOOKAHEAD: Duration = Duration::hours(12);
 /// Each safeguard is confirmed within this time of rescue, and again as often.
 pub const SAFEGUARD_INTERVAL: Duration = Duration::hours(12);
+/// A second confirmation of the same safeguard for the same girl within this time is taken
+/// for a repeated tap (a slow connection, a double tap) and asked about before it is recorded
+/// again, so her log shows what staff checked, not how often the button was pressed.
+pub const REPEAT_WINDOW: Duration = Duration::minutes(10);
 /// Longest single shift.
 pub const MAX_SHIFT: Duration = Duration::hours(24);
 /// The staff's own language: a girl who speaks it needs no other.
@@ -367,6 +371,39 @@ pub struct SafeguardState {
     pub last: Option<(DateTime<Utc>, bool)>,
 }
 
+/// Whether confirming a safeguard (`met`) at `now` merely repeats its `last` check: the
+/// last check was a confirmation less than `REPEAT_WINDOW` ago. A breach report is never a
+/// repeat, and neither is a confirmation after a breach.
+pub fn is_repeat_confirmation(
+    last: Option<(DateTime<Utc>, bool)>,
+    met: bool,
+    now: DateTime<Utc>,
+) -> bool {
+    match last {
+        Some((at, true)) if met => now - at < REPEAT_WINDOW,
+        _ => false,
+    }
+}
+
+/// Whether a safeguard is due to be confirmed at `now`: confirmed more than
+/// `SAFEGUARD_INTERVAL` ago, or never and her first hour in care is over. A breach is not
+/// "due" (it is an alert of its own), and nothing is due once she is placed.
+pub fn safeguard_due(
+    last: Option<(DateTime<Utc>, bool)>,
+    rescued_at: DateTime<Utc>,
+    placed: bool,
+    now: DateTime<Utc>,
+) -> bool {
+    if placed {
+        return false;
+    }
+    match last {
+        Some((_, false)) => false,
+        Some((at, true)) => now - at > SAFEGUARD_INTERVAL,
+        None => now - rescued_at > Duration::hours(1),
+    }
+}
+
 /// What is known about one girl in crisis care.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EpisodeFacts {
@@ -444,16 +481,12 @@ pub fn episode_alerts(facts: &EpisodeFacts, now: DateTime<Utc>) -> Vec<Alert> {
             Some((_, false)) => alerts.push(Alert::SafeguardBreached {
                 safeguard: state.safeguard,
             }),
-            Some((at, true)) if now - at <= SAFEGUARD_INTERVAL => {}
-            Some((_, true)) => alerts.push(Alert::SafeguardMissing {
-                safeguard: state.safeguard,
-            }),
-            None if now - facts.rescued_at > Duration::hours(1) => {
+            last if safeguard_due(last, facts.rescued_at, false, now) => {
                 alerts.push(Alert::SafeguardMissing {
                     safeguard: state.safeguard,
                 })
             }
-            None => {}
+            _ => {}
         }
     }
     match placement_clock(facts.rescued_at, facts.placed_at, now) {
@@ -717,6 +750,44 @@ mod tests {
             PlacementClock::Placed
         );
         assert_eq!(hours_minutes(Duration::minutes(31 * 60 + 5)), "31 h 05 min");
+    }
+
+    #[test]
+    fn a_confirmation_within_the_window_is_a_repeat() {
+        let confirmed = Some((t(0), true));
+        let just_inside = t(0) + REPEAT_WINDOW - Duration::seconds(1);
+        assert!(is_repeat_confirmation(confirmed, true, t(0)));
+        assert!(is_repeat_confirmation(confirmed, true, just_inside));
+        assert!(!is_repeat_confirmation(
+            confirmed,
+            true,
+            t(0) + REPEAT_WINDOW
+        ));
+        // A breach report is always recorded, and so is a confirmation after a breach or
+        // the first one.
+        assert!(!is_repeat_confirmation(confirmed, false, just_inside));
+        assert!(!is_repeat_confirmation(
+            Some((t(0), false)),
+            true,
+            just_inside
+        ));
+        assert!(!is_repeat_confirmation(None, true, t(0)));
+    }
+
+    #[test]
+    fn a_safeguard_is_due_after_twelve_hours_or_the_first_hour() {
+        let confirmed = Some((t(0), true));
+        assert!(!safeguard_due(confirmed, t(0), false, t(12)));
+        assert!(safeguard_due(confirmed, t(0), false, t(13)));
+        assert!(!safeguard_due(confirmed, t(0), true, t(13)));
+        assert!(!safeguard_due(
+            None,
+            t(0),
+            false,
+            t(0) + Duration::minutes(30)
+        ));
+        assert!(safeguard_due(None, t(0), false, t(2)));
+        assert!(!safeguard_due(Some((t(0), false)), t(0), false, t(20)));
     }
 
     #[test]

@@ -13,9 +13,10 @@ use crate::users::User;
 use crate::{on_pool, on_tx, Db, StoreError, Tx};
 use chrono::{DateTime, Utc};
 use haven_core::crisis::{
-    check_log_entry, check_placement, check_rescue, episode_alerts, next_step, placement_clock,
-    roster_alerts, staff_language_for, Alert, CareItem, CareLogKind, EpisodeFacts, NextStep,
-    PlacementClock, PlacementRequest, Safeguard, SafeguardState,
+    check_log_entry, check_placement, check_rescue, episode_alerts, is_repeat_confirmation,
+    next_step, placement_clock, roster_alerts, safeguard_due, staff_language_for, Alert, CareItem,
+    CareLogKind, EpisodeFacts, NextStep, PlacementClock, PlacementRequest, Safeguard,
+    SafeguardState,
 };
 use haven_core::identification::{AgeEvidence, MinorStatus, Screening};
 use haven_core::policy::{decide, Action, Decision, RecordFacts};
@@ -351,7 +352,22 @@ async fn sealed_note(
     Ok(Some(key.seal(survivor, purpose, note).as_bytes().to_vec()))
 }
 
-/// Confirms a safeguard, or reports it breached (`met == false`), for her.
+/// What became of a safeguard check.
+#[must_use]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SafeguardOutcome {
+    Recorded,
+    /// Nothing was written: the same safeguard was confirmed for her moments ago
+    /// (`crisis::REPEAT_WINDOW`), at `at` by `by`. Sending it again with `repeat` records it.
+    AlreadyConfirmed {
+        at: DateTime<Utc>,
+        by: String,
+    },
+}
+
+/// Confirms a safeguard, or reports it breached (`met == false`), for her. A confirmation
+/// repeating one made moments ago is recorded only when `repeat` says the person means it;
+/// a breach is always recorded.
 #[allow(clippy::too_many_arguments)]
 pub async fn check_safeguard(
     db: &Db,
@@ -362,7 +378,8 @@ pub async fn check_safeguard(
     safeguard: Safeguard,
     met: bool,
     note: &str,
-) -> Result<(), StoreError> {
+    repeat: bool,
+) -> Result<SafeguardOutcome, StoreError> {
     let at = now();
     let (row, survivor, _) = episode_for(
         db,
@@ -383,6 +400,37 @@ pub async fn check_safeguard(
     }
     let sealed = sealed_note(db, keyring, survivor.id, "safeguard.note", &note).await?;
     let mut tx = db.begin().await?;
+    // Claims her episode row first, so two taps arriving together are answered one after
+    // the other and the second sees the first (a no-op UPDATE takes the row lock on
+    // PostgreSQL; SQLite's transactions hold the write lock from the start).
+    on_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE care_episodes SET placed_at = placed_at WHERE id = $1",
+    )
+    .bind(row.id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if met && !repeat {
+        let last: Option<(DateTime<Utc>, bool, Option<String>)> = on_tx!(&mut tx, conn => sqlx::query_as(
+            "SELECT s.at, s.met, u.display_name FROM safeguard_checks s
+             LEFT JOIN users u ON u.id = s.checked_by
+             WHERE s.episode_id = $1 AND s.safeguard = $2
+             ORDER BY s.at DESC, s.id DESC LIMIT 1",
+        )
+        .bind(row.id)
+        .bind(safeguard.as_str())
+        .fetch_optional(conn)
+        .await)?;
+        if let Some((last_at, last_met, by)) = last {
+            if is_repeat_confirmation(Some((last_at, last_met)), met, at) {
+                drop(tx);
+                return Ok(SafeguardOutcome::AlreadyConfirmed {
+                    at: last_at,
+                    by: by.unwrap_or_default(),
+                });
+            }
+        }
+    }
     on_tx!(&mut tx, conn => sqlx::query(
         "INSERT INTO safeguard_checks (id, episode_id, safeguard, met, at, note, checked_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -411,7 +459,8 @@ pub async fn check_safeguard(
         None,
     )
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(SafeguardOutcome::Recorded)
 }
 
 /// Every stored field of her record, decrypted, for rules only (never returned to anyone).
@@ -649,6 +698,8 @@ pub struct StationEntry {
     pub clock: PlacementClock,
     pub next_step: NextStep,
     pub alerts: Vec<Alert>,
+    /// Each safeguard's latest check and whether it is due, in `Safeguard::ALL` order.
+    pub safeguards: Vec<SafeguardStatus>,
 }
 
 /// The police-station page: every girl of the intervention the user may see, with her clock,
@@ -730,7 +781,7 @@ pub async fn station(
             }
         }
         reads.push((survivor.id, fields.keys().map(|f| f.as_str()).collect()));
-        let facts = episode_facts(db, &row).await?;
+        let (facts, safeguards) = episode_state(db, &row, at).await?;
         let screening = latest_screening(db, survivor.id).await?;
         let age = fields
             .get(&SurvivorField::DateOfBirth)
@@ -761,6 +812,7 @@ pub async fn station(
             clock: placement_clock(row.rescued_at, row.placed_at, at),
             next_step: next_step(&facts, at),
             alerts: episode_alerts(&facts, at),
+            safeguards,
         });
     }
     let shifts = interventions::roster_of(db, intervention.as_uuid()).await?;
@@ -785,22 +837,70 @@ pub async fn station(
     })
 }
 
+/// The latest check of a safeguard, as shown next to its button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastCheck {
+    pub at: DateTime<Utc>,
+    /// A confirmation, or a breach report.
+    pub met: bool,
+    pub by: String,
+}
+
+/// Where one safeguard stands for her: its latest check, and whether it is due again
+/// (`crisis::safeguard_due`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeguardStatus {
+    pub safeguard: Safeguard,
+    pub last: Option<LastCheck>,
+    pub due: bool,
+}
+
 /// The facts the crisis rules need about one episode.
 async fn episode_facts(db: &Db, row: &EpisodeRow) -> Result<EpisodeFacts, StoreError> {
-    let checks: Vec<(String, bool, DateTime<Utc>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT safeguard, met, at FROM safeguard_checks WHERE episode_id = $1 ORDER BY at DESC",
+    Ok(episode_state(db, row, now()).await?.0)
+}
+
+/// The facts the crisis rules need about one episode, and where each safeguard stands at
+/// `at`.
+async fn episode_state(
+    db: &Db,
+    row: &EpisodeRow,
+    at: DateTime<Utc>,
+) -> Result<(EpisodeFacts, Vec<SafeguardStatus>), StoreError> {
+    let checks: Vec<(String, bool, DateTime<Utc>, Option<String>)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT s.safeguard, s.met, s.at, u.display_name FROM safeguard_checks s
+         LEFT JOIN users u ON u.id = s.checked_by
+         WHERE s.episode_id = $1 ORDER BY s.at DESC, s.id DESC",
     )
     .bind(row.id)
     .fetch_all(pool)
     .await?);
+    let latest = |s: &Safeguard| checks.iter().find(|(name, _, _, _)| name == s.as_str());
     let safeguards = Safeguard::ALL
         .iter()
         .map(|s| SafeguardState {
             safeguard: *s,
-            last: checks
-                .iter()
-                .find(|(name, _, _)| name == s.as_str())
-                .map(|(_, met, at)| (*at, *met)),
+            last: latest(s).map(|(_, met, when, _)| (*when, *met)),
+        })
+        .collect();
+    let status = Safeguard::ALL
+        .iter()
+        .map(|s| {
+            let last = latest(s);
+            SafeguardStatus {
+                safeguard: *s,
+                due: safeguard_due(
+                    last.map(|(_, met, when, _)| (*when, *met)),
+                    row.rescued_at,
+                    row.placed_at.is_some(),
+                    at,
+                ),
+                last: last.map(|(_, met, when, by)| LastCheck {
+                    at: *when,
+                    met: *met,
+                    by: by.clone().unwrap_or_default(),
+                }),
+            }
         })
         .collect();
     let screened: i64 = on_pool!(db, pool => sqlx::query_scalar(
@@ -809,13 +909,16 @@ async fn episode_facts(db: &Db, row: &EpisodeRow) -> Result<EpisodeFacts, StoreE
     .bind(row.survivor_id)
     .fetch_one(pool)
     .await?);
-    Ok(EpisodeFacts {
-        rescued_at: row.rescued_at,
-        placed_at: row.placed_at,
-        last_contact_at: row.last_contact_at,
-        safeguards,
-        screened: screened > 0,
-    })
+    Ok((
+        EpisodeFacts {
+            rescued_at: row.rescued_at,
+            placed_at: row.placed_at,
+            last_contact_at: row.last_contact_at,
+            safeguards,
+            screened: screened > 0,
+        },
+        status,
+    ))
 }
 
 /// kind, at, items, sealed note, recorded by.
@@ -878,6 +981,8 @@ pub struct EpisodeView {
     pub alerts: Vec<Alert>,
     pub log: Vec<LogLine>,
     pub safeguards: Vec<SafeguardLine>,
+    /// Each safeguard's latest check and whether it is due, in `Safeguard::ALL` order.
+    pub safeguard_status: Vec<SafeguardStatus>,
     pub screening: Option<ScreeningView>,
     pub at: DateTime<Utc>,
 }
@@ -997,7 +1102,7 @@ pub async fn episode(
         }
         _ => None,
     };
-    let rules = episode_facts(db, &row).await?;
+    let (rules, safeguard_status) = episode_state(db, &row, at).await?;
     let mut tx = db.begin().await?;
     survivors::audit(&mut tx, ctx, "episode.read", survivor.id, &opened, None).await?;
     tx.commit().await?;
@@ -1016,6 +1121,7 @@ pub async fn episode(
         alerts: episode_alerts(&rules, at),
         log,
         safeguards,
+        safeguard_status,
         screening,
         at,
     })

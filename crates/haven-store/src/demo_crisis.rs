@@ -321,7 +321,9 @@ async fn confirm_safeguards(
     episode: EpisodeId,
 ) -> Result<(), StoreError> {
     for safeguard in Safeguard::ALL {
-        crisis::check_safeguard(db, keyring, user, ctx, episode, *safeguard, true, "").await?;
+        let _ =
+            crisis::check_safeguard(db, keyring, user, ctx, episode, *safeguard, true, "", false)
+                .await?;
     }
     Ok(())
 }

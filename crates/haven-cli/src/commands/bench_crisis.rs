@@ -461,8 +461,10 @@ async fn live_intervention(
             crisis::log_care(db, keyring, aftercare, &ctx, episode, &entry).await?;
         }
         for safeguard in Safeguard::ALL.iter().take(1 + i % 3) {
-            crisis::check_safeguard(db, keyring, aftercare, &ctx, episode, *safeguard, true, "")
-                .await?;
+            let _ = crisis::check_safeguard(
+                db, keyring, aftercare, &ctx, episode, *safeguard, true, "", false,
+            )
+            .await?;
         }
     }
     Ok(iv)

@@ -385,7 +385,7 @@ async fn the_clock_alerts_and_placement_follow_the_rules(t: TestDb) {
             .unwrap();
     }
     for safeguard in Safeguard::ALL {
-        crisis::check_safeguard(
+        let _ = crisis::check_safeguard(
             db,
             &w.keyring,
             &aftercare,
@@ -394,6 +394,7 @@ async fn the_clock_alerts_and_placement_follow_the_rules(t: TestDb) {
             *safeguard,
             true,
             "",
+            false,
         )
         .await
         .unwrap();
@@ -424,11 +425,12 @@ async fn the_clock_alerts_and_placement_follow_the_rules(t: TestDb) {
         Safeguard::NotInCell,
         false,
         "",
+        false,
     )
     .await
     .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(ref v) if v.field == "note"));
-    crisis::check_safeguard(
+    let _ = crisis::check_safeguard(
         db,
         &w.keyring,
         &aftercare,
@@ -437,6 +439,7 @@ async fn the_clock_alerts_and_placement_follow_the_rules(t: TestDb) {
         Safeguard::NotInCell,
         false,
         "Held in the holding cell overnight.",
+        false,
     )
     .await
     .unwrap();
@@ -769,7 +772,7 @@ async fn the_crisis_team_cannot_manage_her_case(t: TestDb) {
     crisis::log_care(db, &w.keyring, &aftercare2, &ctx(), episode, &contact)
         .await
         .unwrap();
-    crisis::check_safeguard(
+    let _ = crisis::check_safeguard(
         db,
         &w.keyring,
         &aftercare2,
@@ -778,6 +781,7 @@ async fn the_crisis_team_cannot_manage_her_case(t: TestDb) {
         Safeguard::NotInCell,
         true,
         "",
+        false,
     )
     .await
     .unwrap();
@@ -831,4 +835,112 @@ haven_store::test_both_backends!(
     bad_input_is_refused_naming_the_field,
     the_clock_alerts_and_placement_follow_the_rules,
     of_two_simultaneous_placements_exactly_one_succeeds,
+    a_repeated_tap_is_asked_about_not_recorded_again,
 );
+
+/// How many checks of `safeguard` her episode holds, and the latest status shown for it.
+async fn checks_of(
+    w: &World,
+    user: &User,
+    episode: EpisodeId,
+    safeguard: Safeguard,
+) -> (usize, crisis::SafeguardStatus) {
+    let view = crisis::episode(&w.t.db, &w.keyring, user, &ctx(), episode)
+        .await
+        .unwrap();
+    let count = view
+        .safeguards
+        .iter()
+        .filter(|c| c.safeguard == safeguard)
+        .count();
+    let status = view
+        .safeguard_status
+        .into_iter()
+        .find(|s| s.safeguard == safeguard)
+        .unwrap();
+    (count, status)
+}
+
+async fn a_repeated_tap_is_asked_about_not_recorded_again(t: TestDb) {
+    let w = World::new(t).await;
+    let db = &w.t.db;
+    let aftercare = w.user("aftercare").await;
+    let iv = w.intervention("aftercare", 3).await;
+    let (_, episode) = w.intake("aftercare", iv, "T-31", 2, &[]).await.unwrap();
+    // Never confirmed and past her first hour: due.
+    let (count, status) = checks_of(&w, &aftercare, episode, Safeguard::NotInCell).await;
+    assert_eq!((count, status.due, status.last), (0, true, None));
+    let tap = |met: bool, note: &'static str, repeat: bool| {
+        let aftercare = aftercare.clone();
+        let w = &w;
+        async move {
+            crisis::check_safeguard(
+                db,
+                &w.keyring,
+                &aftercare,
+                &ctx(),
+                episode,
+                Safeguard::NotInCell,
+                met,
+                note,
+                repeat,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // Three taps: one row, the other two answer when and by whom.
+    assert_eq!(
+        tap(true, "", false).await,
+        crisis::SafeguardOutcome::Recorded
+    );
+    for _ in 0..2 {
+        match tap(true, "", false).await {
+            crisis::SafeguardOutcome::AlreadyConfirmed { by, at } => {
+                assert_eq!(by, aftercare.display_name);
+                assert!(Utc::now() - at < Duration::minutes(1));
+            }
+            other => panic!("a repeat was recorded: {other:?}"),
+        }
+    }
+    let (count, status) = checks_of(&w, &aftercare, episode, Safeguard::NotInCell).await;
+    assert_eq!(count, 1);
+    assert!(!status.due);
+    let last = status.last.unwrap();
+    assert!(last.met);
+    assert_eq!(last.by, aftercare.display_name);
+    // Meant: recorded again.
+    assert_eq!(
+        tap(true, "", true).await,
+        crisis::SafeguardOutcome::Recorded
+    );
+    assert_eq!(
+        checks_of(&w, &aftercare, episode, Safeguard::NotInCell)
+            .await
+            .0,
+        2
+    );
+    // A breach is always recorded, however soon after a confirmation.
+    assert_eq!(
+        tap(false, "Moved to the holding cell.", false).await,
+        crisis::SafeguardOutcome::Recorded
+    );
+    let (count, status) = checks_of(&w, &aftercare, episode, Safeguard::NotInCell).await;
+    assert_eq!(count, 3);
+    assert!(!status.last.unwrap().met);
+    // Two taps arriving together: one row.
+    let other = Safeguard::NoSuspectContact;
+    let ctx = ctx();
+    let check = || {
+        crisis::check_safeguard(
+            db, &w.keyring, &aftercare, &ctx, episode, other, true, "", false,
+        )
+    };
+    let (first, second) = tokio::join!(check(), check());
+    let recorded = [first.unwrap(), second.unwrap()]
+        .iter()
+        .filter(|o| **o == crisis::SafeguardOutcome::Recorded)
+        .count();
+    assert_eq!(recorded, 1);
+    assert_eq!(checks_of(&w, &aftercare, episode, other).await.0, 1);
+}

@@ -409,6 +409,34 @@ pub struct StationGirl {
     pub next_step: NextStep,
     #[schema(value_type = Vec<Object>)]
     pub alerts: Vec<Alert>,
+    /// Each safeguard's latest check and whether it is due.
+    pub safeguards: Vec<SafeguardStatusOut>,
+}
+
+/// Where one safeguard stands for her.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SafeguardStatusOut {
+    pub safeguard: String,
+    /// Absent when it was never checked.
+    pub last_at: Option<DateTime<Utc>>,
+    /// Whether the latest check was a confirmation (true) or a breach report (false).
+    pub last_met: Option<bool>,
+    pub last_by: Option<String>,
+    /// Due to be confirmed (again): unconfirmed for 12 hours, or never since her first hour.
+    pub due: bool,
+}
+
+fn status_out(status: Vec<crisis::SafeguardStatus>) -> Vec<SafeguardStatusOut> {
+    status
+        .into_iter()
+        .map(|s| SafeguardStatusOut {
+            safeguard: s.safeguard.as_str().to_owned(),
+            last_at: s.last.as_ref().map(|l| l.at),
+            last_met: s.last.as_ref().map(|l| l.met),
+            last_by: s.last.map(|l| l.by),
+            due: s.due,
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -464,6 +492,7 @@ pub async fn station(
                 clock: e.clock,
                 next_step: e.next_step,
                 alerts: e.alerts,
+                safeguards: status_out(e.safeguards),
             })
             .collect(),
         roster_alerts: view.roster_alerts,
@@ -519,6 +548,8 @@ pub struct EpisodeOut {
     /// Newest first.
     pub log: Vec<LogLineOut>,
     pub safeguards: Vec<SafeguardOut>,
+    /// Each safeguard's latest check and whether it is due.
+    pub safeguard_status: Vec<SafeguardStatusOut>,
     pub screening: Option<ScreeningOut>,
 }
 
@@ -573,6 +604,7 @@ pub async fn episode(
                 checked_by: s.checked_by,
             })
             .collect(),
+        safeguard_status: status_out(v.safeguard_status),
         screening: v.screening.map(|s| ScreeningOut {
             minor_status: s.minor_status.as_str().to_owned(),
             decision: s.decision,
@@ -649,12 +681,20 @@ pub struct SafeguardIn {
     pub met: bool,
     #[serde(default)]
     pub note: String,
+    /// true records a confirmation although the same safeguard was confirmed for her in the
+    /// last 10 minutes (otherwise answered 409 `already_confirmed`, nothing written).
+    #[serde(default)]
+    pub repeat: bool,
 }
 
-/// Confirm a safeguard, or report it breached.
+/// Confirm a safeguard, or report it breached. A confirmation of a safeguard already
+/// confirmed for her in the last 10 minutes is taken for a repeated tap: 409
+/// `already_confirmed` says when and by whom, and nothing is written unless `repeat` is true.
+/// A breach report is always recorded.
 #[utoipa::path(post, path = "/api/v1/episodes/{id}/safeguards", tag = "crisis care", params(("id" = String, Path)), request_body = SafeguardIn, security(("bearer" = [])),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204, description = "Recorded"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Already confirmed moments ago (`already_confirmed`; send `repeat: true` to record it again), or her episode has ended")))]
 pub async fn safeguard(
     State(state): State<AppState>,
     caller: ApiUser,
@@ -663,7 +703,7 @@ pub async fn safeguard(
 ) -> Result<StatusCode, ApiError> {
     let episode: EpisodeId = id(&raw, "crisis-care episode")?;
     let safeguard = Safeguard::parse(&body.safeguard).map_err(invalid)?;
-    crisis::check_safeguard(
+    let outcome = crisis::check_safeguard(
         &state.db,
         state.keyring()?,
         &caller.user,
@@ -672,9 +712,21 @@ pub async fn safeguard(
         safeguard,
         body.met,
         &body.note,
+        body.repeat,
     )
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    match outcome {
+        crisis::SafeguardOutcome::Recorded => Ok(StatusCode::NO_CONTENT),
+        crisis::SafeguardOutcome::AlreadyConfirmed { at, by } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_confirmed",
+            format!(
+                "\"{}\" was already confirmed at {} by {by}; nothing was recorded. Send it again with \"repeat\": true to record it once more.",
+                safeguard.as_str(),
+                at.with_timezone(&state.config.local_offset).format("%H:%M"),
+            ),
+        )),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -124,6 +124,52 @@ fn safeguard_key(s: Safeguard) -> String {
     format!("safeguard-{}", s.as_str())
 }
 
+/// A safeguard as its button shows it: when and by whom it was last checked, a confirmation
+/// or a breach, and whether it is due again.
+struct SafeguardButton {
+    value: &'static str,
+    label: String,
+    status: String,
+    due: bool,
+    breach: bool,
+}
+
+fn safeguard_buttons(
+    t: &Translator,
+    status: &[crisis::SafeguardStatus],
+    offset: FixedOffset,
+) -> Vec<SafeguardButton> {
+    status
+        .iter()
+        .map(|s| SafeguardButton {
+            value: s.safeguard.as_str(),
+            label: t.get(&safeguard_key(s.safeguard)),
+            status: match &s.last {
+                Some(last) => t.with_args(
+                    if last.met {
+                        "safeguard-last-confirmed"
+                    } else {
+                        "safeguard-last-breach"
+                    },
+                    &[("time", local(last.at, offset)), ("name", last.by.clone())],
+                ),
+                None => t.get("safeguard-never"),
+            },
+            due: s.due,
+            breach: s.last.as_ref().is_some_and(|l| !l.met),
+        })
+        .collect()
+}
+
+/// The question after a repeated tap: it was confirmed moments ago; record it again?
+pub struct RepeatAsk {
+    episode: String,
+    safeguard: &'static str,
+    text: String,
+    note: String,
+    back: &'static str,
+}
+
 /// "46 h 12 min in care" and how the clock stands (for colour).
 fn clock_class(clock: PlacementClock) -> &'static str {
     match clock {
@@ -935,6 +981,7 @@ struct GirlCard {
     next_step: String,
     alerts: Vec<String>,
     staff_language: String,
+    safeguards: Vec<SafeguardButton>,
 }
 
 #[derive(Template)]
@@ -942,12 +989,12 @@ struct GirlCard {
 struct StationPage {
     shell: Shell,
     notice: Option<Notice>,
+    repeat: Option<RepeatAsk>,
     id: String,
     venue: String,
     when: String,
     girls: Vec<GirlCard>,
     roster_alerts: Vec<String>,
-    safeguards: Vec<Choice>,
     items: Vec<Choice>,
 }
 
@@ -979,6 +1026,7 @@ async fn station_page(
     jar: CookieJar,
     id: InterventionId,
     notice: Option<Notice>,
+    repeat: Option<RepeatAsk>,
     saved: Option<&str>,
     status: StatusCode,
 ) -> Response {
@@ -1027,11 +1075,13 @@ async fn station_page(
             next_step: t.get(e.next_step.message_key()),
             alerts: e.alerts.iter().map(|a| alert_text(t, a, offset)).collect(),
             staff_language: e.staff_language_needed.clone().unwrap_or_default(),
+            safeguards: safeguard_buttons(t, &e.safeguards, offset),
         })
         .collect();
     let notice = notice.or_else(|| saved_notice(t, saved));
     let page = StationPage {
         notice,
+        repeat,
         id: id.to_string(),
         when: local(view.intervention.occurred_at, offset),
         venue: view.intervention.venue_name.clone(),
@@ -1041,9 +1091,6 @@ async fn station_page(
             .iter()
             .map(|a| alert_text(t, a, offset))
             .collect(),
-        safeguards: choices(t, Safeguard::ALL, Safeguard::as_str, "safeguard", &|_| {
-            false
-        }),
         items: choices(t, CareItem::ALL, |i| i.as_str(), "item", &|_| true),
         shell,
     };
@@ -1069,6 +1116,7 @@ pub async fn station(
                 },
                 jar,
                 id,
+                None,
                 None,
                 query.saved.as_deref(),
                 StatusCode::OK,
@@ -1117,6 +1165,8 @@ struct RevisionRow {
 struct EpisodePage {
     shell: Shell,
     notice: Option<Notice>,
+    repeat: Option<RepeatAsk>,
+    safeguard_status: Vec<SafeguardButton>,
     id: String,
     intervention: String,
     reference: String,
@@ -1167,11 +1217,13 @@ const RECORD_FIELDS: [SurvivorField; 15] = [
     SurvivorField::RecruitmentFactors,
 ];
 
+#[allow(clippy::too_many_arguments)]
 async fn episode_page(
     req: Req<'_>,
     jar: CookieJar,
     id: EpisodeId,
     notice: Option<Notice>,
+    repeat: Option<RepeatAsk>,
     record_input: Option<BTreeMap<String, String>>,
     saved: Option<&str>,
     status: StatusCode,
@@ -1274,6 +1326,8 @@ async fn episode_page(
         .collect();
     let page = EpisodePage {
         notice: notice.or_else(|| saved_notice(t, saved)),
+        repeat,
+        safeguard_status: safeguard_buttons(t, &view.safeguard_status, offset),
         id: id.to_string(),
         intervention: view.intervention.to_string(),
         reference: view.reference.clone(),
@@ -1403,6 +1457,7 @@ pub async fn episode(
                 id,
                 None,
                 None,
+                None,
                 query.saved.as_deref(),
                 StatusCode::OK,
             )
@@ -1454,41 +1509,27 @@ async fn after_episode_form(
                 error: true,
                 text: err.message,
             });
-            match (back, intervention_of(state, caller, id).await) {
-                (Back::Station, Some(iv)) => {
-                    station_page(
-                        Req {
-                            state,
-                            headers,
-                            caller,
-                        },
-                        jar,
-                        iv,
-                        notice,
-                        None,
-                        err.status,
-                    )
-                    .await
-                }
-                _ => {
-                    episode_page(
-                        Req {
-                            state,
-                            headers,
-                            caller,
-                        },
-                        jar,
-                        id,
-                        notice,
-                        record_input,
-                        None,
-                        err.status,
-                    )
-                    .await
-                }
-            }
+            page_again(req, jar, id, back, notice, None, record_input, err.status).await
         }
         Err(err) => failure(state, locale, caller, jar, err),
+    }
+}
+
+/// The page a form on an episode came from, shown again with a notice or a question.
+#[allow(clippy::too_many_arguments)]
+async fn page_again(
+    req: Req<'_>,
+    jar: CookieJar,
+    id: EpisodeId,
+    back: Back,
+    notice: Option<Notice>,
+    repeat: Option<RepeatAsk>,
+    record_input: Option<BTreeMap<String, String>>,
+    status: StatusCode,
+) -> Response {
+    match (back, intervention_of(req.state, req.caller, id).await) {
+        (Back::Station, Some(iv)) => station_page(req, jar, iv, notice, repeat, None, status).await,
+        _ => episode_page(req, jar, id, notice, repeat, record_input, None, status).await,
     }
 }
 
@@ -1580,6 +1621,9 @@ pub struct SafeguardForm {
     met: String,
     #[serde(default)]
     note: String,
+    /// "yes" records a confirmation although it repeats one made moments ago.
+    #[serde(default)]
+    repeat: String,
     #[serde(default)]
     back: Back,
 }
@@ -1603,10 +1647,15 @@ pub async fn safeguard(
         Ok(found) => found,
         Err(refused) => return *refused,
     };
+    let req = Req {
+        state: &state,
+        headers: &headers,
+        caller: &caller,
+    };
     let result = async {
         let safeguard =
             Safeguard::parse(&form.safeguard).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        crisis::check_safeguard(
+        let outcome = crisis::check_safeguard(
             &state.db,
             state.keyring()?,
             &caller.user,
@@ -1615,25 +1664,63 @@ pub async fn safeguard(
             safeguard,
             form.met != "no",
             &form.note,
+            form.repeat == "yes",
         )
         .await?;
-        Ok(())
+        Ok((safeguard, outcome))
     }
     .await;
-    after_episode_form(
-        Req {
-            state: &state,
-            headers: &headers,
-            caller: &caller,
-        },
-        jar,
-        id,
-        form.back,
-        "safeguard",
-        result,
-        None,
-    )
-    .await
+    match result {
+        Ok((safeguard, crisis::SafeguardOutcome::AlreadyConfirmed { at, by })) => {
+            let t = Translator::new(locale_for(&headers, Some(&caller.user)));
+            let text = t.with_args(
+                "safeguard-already-confirmed",
+                &[
+                    ("safeguard", t.get(&safeguard_key(safeguard))),
+                    (
+                        "time",
+                        at.with_timezone(&state.config.local_offset)
+                            .format("%H:%M")
+                            .to_string(),
+                    ),
+                    ("name", by),
+                ],
+            );
+            let ask = RepeatAsk {
+                episode: id.to_string(),
+                safeguard: safeguard.as_str(),
+                text,
+                note: form.note.clone(),
+                back: match form.back {
+                    Back::Station => "station",
+                    Back::Episode => "episode",
+                },
+            };
+            page_again(
+                req,
+                jar,
+                id,
+                form.back,
+                None,
+                Some(ask),
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        other => {
+            after_episode_form(
+                req,
+                jar,
+                id,
+                form.back,
+                "safeguard",
+                other.map(|_| ()),
+                None,
+            )
+            .await
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

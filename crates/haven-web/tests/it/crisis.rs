@@ -1126,6 +1126,159 @@ async fn the_roster_form_is_for_the_manager_and_the_lead(db: TestDb) {
     assert_eq!(grid["shifts"].as_array().unwrap().len(), 1);
 }
 
+/// The checks of one safeguard in her episode, and where it stands, over the API.
+async fn safeguard_of(team: &Team, episode: &str, safeguard: &str) -> (usize, Value) {
+    let view = team
+        .ok(
+            "aftercare",
+            "get",
+            &format!("/api/v1/episodes/{episode}"),
+            None,
+            200,
+        )
+        .await;
+    let count = view["safeguards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["safeguard"] == safeguard)
+        .count();
+    let status = view["safeguard_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["safeguard"] == safeguard)
+        .unwrap()
+        .clone();
+    (count, status)
+}
+
+/// A safeguard tapped again moments later is asked about, not logged twice; the buttons say
+/// when and by whom each was last checked, and which are due.
+async fn a_repeated_safeguard_tap_is_asked_about_not_duplicated(db: TestDb) {
+    let team = Team::new(db).await;
+    let iv = team.intervention("aftercare", 5).await;
+    let episode = team
+        .intake("aftercare", &iv, "TMP-R1", 4, json!({"languages": "km"}))
+        .await;
+    let path = format!("/api/v1/episodes/{episode}/safeguards");
+    // Over the API: never confirmed and due; confirmed once; the repeat answered 409.
+    let (count, status) = safeguard_of(&team, &episode, "not_in_cell").await;
+    assert_eq!((count, &status["due"]), (0, &json!(true)));
+    let confirm = json!({"safeguard": "not_in_cell", "met": true});
+    team.ok("aftercare", "post", &path, Some(confirm.clone()), 204)
+        .await;
+    let answer = team
+        .ok("aftercare", "post", &path, Some(confirm.clone()), 409)
+        .await;
+    assert_eq!(answer["error"]["code"], "already_confirmed");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("by Sophea Chan") && message.contains("\"repeat\": true"),
+        "{message}"
+    );
+    let (count, status) = safeguard_of(&team, &episode, "not_in_cell").await;
+    assert_eq!(count, 1, "the repeat wrote nothing");
+    assert_eq!(status["due"], false);
+    assert_eq!(status["last_met"], true);
+    assert_eq!(status["last_by"], "Sophea Chan");
+    // Meant as a repeat: recorded. A breach: always recorded.
+    let again = json!({"safeguard": "not_in_cell", "met": true, "repeat": true});
+    team.ok("aftercare", "post", &path, Some(again), 204).await;
+    let breach =
+        json!({"safeguard": "not_in_cell", "met": false, "note": "Moved to the holding cell."});
+    team.ok("aftercare", "post", &path, Some(breach), 204).await;
+    let (count, status) = safeguard_of(&team, &episode, "not_in_cell").await;
+    assert_eq!(count, 3);
+    assert_eq!(status["last_met"], false);
+
+    // On the station page (in her language, Khmer): each button says where it stands.
+    let client = crate::support::browser_login(&team.app, "aftercare").await;
+    let station = format!("/interventions/{iv}/station");
+    let html = client
+        .get(team.app.url(&station))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("បានរាយការណ៍ពីការរំលោភ "), "{html}");
+    assert!(html.contains("មិនទាន់បានបញ្ជាក់"));
+    assert!(
+        html.contains("ត្រូវបញ្ជាក់ឥឡូវនេះ"),
+        "an unconfirmed safeguard is due"
+    );
+    let csrf = crate::support::csrf_from(&html);
+    let tap = |repeat: &'static str| {
+        client
+            .post(team.app.url(&format!("/episodes/{episode}/safeguards")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("back", "station"),
+                ("met", "yes"),
+                ("safeguard", "no_suspect_contact"),
+                ("repeat", repeat),
+            ])
+            .send()
+    };
+    let first = tap("").await.unwrap();
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let (count, status) = safeguard_of(&team, &episode, "no_suspect_contact").await;
+    assert_eq!(count, 1);
+    let at: chrono::DateTime<Utc> = status["last_at"].as_str().unwrap().parse().unwrap();
+    let local = at.with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap());
+    let html = client
+        .get(team.app.url(&station))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = format!(
+        "បានបញ្ជាក់ចុងក្រោយ {} ដោយ Sophea Chan",
+        local.format("%Y-%m-%d %H:%M")
+    );
+    assert!(html.contains(&shown), "{shown} not in the page");
+    // The second tap asks, and writes nothing.
+    let second = tap("").await.unwrap();
+    assert_eq!(second.status(), StatusCode::CONFLICT);
+    let html = second.text().await.unwrap();
+    let asked = format!(
+        "ត្រូវបានបញ្ជាក់រួចហើយនៅម៉ោង {} ដោយ Sophea Chan",
+        local.format("%H:%M")
+    );
+    assert!(html.contains(&asked), "{asked} not in the page");
+    assert!(html.contains("កត់ត្រាម្តងទៀត") && html.contains("name=\"repeat\" value=\"yes\""));
+    assert_eq!(
+        safeguard_of(&team, &episode, "no_suspect_contact").await.0,
+        1
+    );
+    // "កត់ត្រាម្តងទៀត" records it.
+    assert_eq!(tap("yes").await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        safeguard_of(&team, &episode, "no_suspect_contact").await.0,
+        2
+    );
+    // The episode page shows the same.
+    let html = client
+        .get(team.app.url(&format!("/episodes/{episode}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let list = &html[html.find("id=\"safeguard-status\"").unwrap()..];
+    let list = &list[..list.find("</ul>").unwrap()];
+    assert!(list.contains("បានរាយការណ៍ពីការរំលោភ ") && list.contains("បានបញ្ជាក់ចុងក្រោយ "));
+    assert!(
+        list.contains("ត្រូវបញ្ជាក់ឥឡូវនេះ"),
+        "female staff never confirmed: due"
+    );
+}
+
 haven_store::test_both_backends!(
     only_a_manager_or_the_lead_rosters_over_the_api,
     the_crisis_grant_holds_only_on_shift_and_only_for_crisis_care,
@@ -1136,4 +1289,5 @@ haven_store::test_both_backends!(
     compartments_hold_at_the_police_station,
     station_pages_are_light_and_compartmented,
     a_refused_intake_form_loses_nothing,
+    a_repeated_safeguard_tap_is_asked_about_not_duplicated,
 );
